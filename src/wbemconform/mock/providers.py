@@ -1,0 +1,256 @@
+"""Instance providers for the mock's dynamic classes.
+
+A provider is what WMI would load for a class qualified
+``[Dynamic, Provider("Name")]``: the broker finds the ``__Win32Provider``
+registered under that Name in the namespace of the request, checks its
+``__InstanceProviderRegistration``, and calls one provider object -- the same
+object for every namespace, initialised once per namespace, as the spec's
+``IWbemProviderInit`` step asks. Methods always receive the namespace of the
+request; a provider keeps no namespace of its own.
+
+:class:`ConformsToProfileProvider` is the generic, MOF-driven association
+provider: it serves any ``CIM_ElementConformsToProfile`` subclass bound to
+it. Subclass :class:`InstanceProvider` (or the generic one) for custom or
+deliberately defective providers, and pass it to
+``wbemconform.mock.connect(providers={"Name": factory})``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pywbem import CIMError, CIMInstance, CIMInstanceName
+from pywbem._cim_constants import CIM_ERR_NOT_SUPPORTED
+
+from ..namespaces import NamespaceSyntaxError, parse_namespace
+from .paths import normalize_namespace, path_key, with_namespace
+
+__all__ = ["InstanceProvider", "ConformsToProfileProvider", "ProviderServices",
+           "target_namespace_of"]
+
+TARGET_NAMESPACE_QUALIFIER = "MSFT_TargetNamespace"
+
+
+def target_namespace_of(prop):
+    """The local namespace a property's MSFT_TargetNamespace names, or None."""
+    qual = prop.qualifiers.get(TARGET_NAMESPACE_QUALIFIER) if prop is not None else None
+    if qual is None or not qual.value:
+        return None
+    try:
+        target = parse_namespace(qual.value)
+    except NamespaceSyntaxError:
+        return None
+    return target.name if target.is_local else None
+
+
+class ProviderServices:
+    """What a provider may ask the broker (WMI's IWbemServices, in small)."""
+
+    def __init__(self, broker):
+        self._broker = broker
+
+    def get_class(self, namespace, classname):
+        """The resolved class (with qualifiers and defaults), or None."""
+        return self._broker.class_or_none(namespace, classname)
+
+    def namespaces_declaring(self, classname):
+        """The namespaces in which a class of that name is declared."""
+        return [ns for ns in self._broker.namespaces
+                if self._broker.class_or_none(ns, classname) is not None]
+
+    def enumerate_instance_names(self, namespace, classname):
+        """Instance paths (with namespace) of a class and its subclasses."""
+        return self._broker.instance_names_or_empty(namespace, classname)
+
+    def get_instance(self, path):
+        return self._broker.instance_or_none(path)
+
+    def generation(self, namespace):
+        """A number that changes whenever anything in the namespace changes."""
+        return self._broker.generation(namespace)
+
+
+class InstanceProvider:
+    """Base class: the operations WMI calls on an instance provider."""
+
+    def initialize(self, namespace, services):
+        """Called once for each namespace the provider is used in."""
+        self.services = services
+
+    def enumerate_instances(self, namespace, classname):
+        """CreateInstanceEnumAsync: all instances of exactly ``classname``."""
+        raise CIMError(CIM_ERR_NOT_SUPPORTED, f"{type(self).__name__} does not enumerate")
+
+    def get_instance(self, namespace, path):
+        """GetObjectAsync: the instance, or None when there is none."""
+        want = path_key(path, namespace)
+        for inst in self.enumerate_instances(namespace, path.classname):
+            if path_key(inst.path, namespace) == want:
+                return inst
+        return None
+
+    def exec_query(self, namespace, query):
+        """ExecQueryAsync (optional): return None to let the broker evaluate the
+        query over enumeration, as WMI does for providers without query support."""
+        return None
+
+    def references_to(self, namespace, classname, target):
+        """Association instances of ``classname`` that refer to ``target``.
+
+        The default filters the enumeration; providers override it with an index.
+        """
+        want = path_key(target, namespace)
+        out = []
+        for inst in self.enumerate_instances(namespace, classname):
+            for value in inst.properties.values():
+                if isinstance(value.value, CIMInstanceName) and path_key(value.value, namespace) == want:
+                    out.append(inst)
+                    break
+        return out
+
+    def put_instance(self, namespace, instance):
+        raise CIMError(CIM_ERR_NOT_SUPPORTED,
+                       f"{type(self).__name__} does not create or modify instances")
+
+    def delete_instance(self, namespace, path):
+        raise CIMError(CIM_ERR_NOT_SUPPORTED, f"{type(self).__name__} does not delete instances")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What an association class declaration binds: profile -> elements."""
+
+    classname: str
+    profile: CIMInstanceName | None  # with namespace
+    element_class: str
+    element_namespace: str
+
+
+class ConformsToProfileProvider(InstanceProvider):
+    """The generic association provider, driven by the class declarations.
+
+    For an association class ``C`` asked for in namespace ``ns``:
+
+    * the profile is the default value of ``C.ConformantStandard`` (the
+      ``$PP`` alias of the spec's MOF);
+    * the managed elements are the instances of the class ``C.ManagedElement``
+      refers to, in the namespace where they live: the one its
+      MSFT_TargetNamespace names; failing that, the namespace whose
+      declaration of ``C`` marks its ConformantStandard as pointing elsewhere;
+      failing that, the namespace other than the profile's that declares
+      ``C``; failing that, ``ns``. The answer is the same whichever namespace
+      asks -- the provider does not depend on the namespace it serves.
+
+    Enumeration is linear in the elements; GetInstance and the association
+    lookups are dictionary lookups in a table built once per change of the
+    namespaces involved.
+    """
+
+    PROFILE_ROLE = "ConformantStandard"
+    ELEMENT_ROLE = "ManagedElement"
+
+    def __init__(self, name="ConformsToProfile"):
+        self.name = name
+        self.namespaces = []
+        self.services = None
+        self._tables = {}
+
+    def initialize(self, namespace, services):
+        self.services = services
+        self.namespaces.append(namespace)
+
+    # -- binding -------------------------------------------------------------
+
+    def binding(self, namespace, classname) -> Binding:
+        decl = self.services.get_class(namespace, classname)
+        if decl is None:
+            raise CIMError(CIM_ERR_NOT_SUPPORTED, f"class {classname} is not declared in {namespace}")
+        cs = decl.properties.get(self.PROFILE_ROLE)
+        me = decl.properties.get(self.ELEMENT_ROLE)
+        if cs is None or me is None or cs.type != "reference" or me.type != "reference":
+            raise CIMError(
+                CIM_ERR_NOT_SUPPORTED,
+                f"{classname} in {namespace} has no {self.PROFILE_ROLE}/{self.ELEMENT_ROLE} "
+                "references: it is not an ElementConformsToProfile class")
+        profile = None
+        if isinstance(cs.value, CIMInstanceName):
+            profile = with_namespace(cs.value, target_namespace_of(cs) or namespace)
+        return Binding(classname=decl.classname, profile=profile,
+                       element_class=me.reference_class,
+                       element_namespace=self._element_namespace(namespace, decl, profile))
+
+    def _element_namespace(self, namespace, decl, profile):
+        explicit = target_namespace_of(decl.properties[self.ELEMENT_ROLE])
+        if explicit:
+            return explicit
+        declaring = self.services.namespaces_declaring(decl.classname)
+        for ns in declaring:
+            other = self.services.get_class(ns, decl.classname)
+            if target_namespace_of(other.properties.get(self.PROFILE_ROLE)):
+                return ns
+        profile_ns = normalize_namespace(profile.namespace) if profile else None
+        for ns in declaring:
+            if normalize_namespace(ns) != profile_ns:
+                return ns
+        return namespace
+
+    # -- the table -------------------------------------------------------------
+
+    def _stamp(self, namespace, binding):
+        spaces = {normalize_namespace(namespace), normalize_namespace(binding.element_namespace)}
+        if binding.profile is not None:
+            spaces.add(normalize_namespace(binding.profile.namespace))
+        return tuple(sorted((ns, self.services.generation(ns)) for ns in spaces if ns))
+
+    def table(self, namespace, classname):
+        """(binding, {element key: association instance}) for a class in a namespace."""
+        cache_key = (normalize_namespace(namespace), classname.lower())
+        cached = self._tables.get(cache_key)
+        if cached is not None:
+            stamp, binding, rows = cached
+            if stamp == self._stamp(namespace, binding):
+                return binding, rows
+        binding = self.binding(namespace, classname)
+        rows = {}
+        if binding.profile is not None:
+            for element in self.elements(binding):
+                inst = self.association(namespace, binding, element)
+                rows[path_key(element)] = inst
+        # the stamp is taken after the build: building may itself provision state
+        self._tables[cache_key] = (self._stamp(namespace, binding), binding, rows)
+        return binding, rows
+
+    def elements(self, binding):
+        return self.services.enumerate_instance_names(binding.element_namespace,
+                                                      binding.element_class)
+
+    def association(self, namespace, binding, element):
+        path = CIMInstanceName(binding.classname, namespace=namespace, keybindings={
+            self.PROFILE_ROLE: binding.profile, self.ELEMENT_ROLE: element})
+        inst = CIMInstance(binding.classname, path=path)
+        inst[self.PROFILE_ROLE] = binding.profile
+        inst[self.ELEMENT_ROLE] = element
+        return inst
+
+    # -- provider operations -------------------------------------------------------
+
+    def enumerate_instances(self, namespace, classname):
+        return list(self.table(namespace, classname)[1].values())
+
+    def get_instance(self, namespace, path):
+        binding, rows = self.table(namespace, path.classname)
+        element = path.keybindings.get(self.ELEMENT_ROLE)
+        profile = path.keybindings.get(self.PROFILE_ROLE)
+        if not isinstance(element, CIMInstanceName) or not isinstance(profile, CIMInstanceName):
+            return None
+        if binding.profile is None or path_key(profile, namespace) != path_key(binding.profile):
+            return None
+        return rows.get(path_key(element, namespace))
+
+    def references_to(self, namespace, classname, target):
+        binding, rows = self.table(namespace, classname)
+        key = path_key(target, namespace)
+        if binding.profile is not None and key == path_key(binding.profile):
+            return list(rows.values())
+        inst = rows.get(key)
+        return [inst] if inst is not None else []
