@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 
 from pywbem import (CIMError, MOFCompiler, MOFCompileError, MOFParseError,
@@ -102,6 +103,20 @@ def _p_compiler_directive(p):
     p[0] = None
 
 
+def _property_line(p, cls, description):
+    """The line of the property a class error names ("Class.Prop: ..."), else
+    the line where the class declaration starts."""
+    start_line = _line_of(p)
+    m = re.match(r"([A-Za-z_]\w*)\.([A-Za-z_]\w*):", description or "")
+    mof = getattr(p.parser, "mof", None)
+    if not m or not mof or m.group(1).lower() != cls.classname.lower():
+        return start_line
+    start, end = p.lexpos(1), p.lexer.lexpos
+    decl = re.compile(r"\b%s\s*(=|;|\[)" % re.escape(m.group(2)), re.I)
+    hit = decl.search(mof, start, end)
+    return mof.count("\n", 0, hit.start()) + 1 if hit else start_line
+
+
 def _p_mp_create_class(p):
     """mp_createClass : classDeclaration"""
     ns = p.parser.target_namespace or p.parser.handle.default_namespace
@@ -111,10 +126,12 @@ def _p_mp_create_class(p):
         handle.CreateClass(cls, namespace=ns)
     except CIMError as exc:
         if exc.status_code != CIM_ERR_ALREADY_EXISTS:
-            raise MOFRepositoryError(
+            error = MOFRepositoryError(
                 msg=f"cannot create class {cls.classname} in namespace "
                     f"{ns}: {exc.status_description}",
                 parser_token=p)
+            error.wbemconform_line = _property_line(p, cls, exc.status_description)
+            raise error
         try:
             handle.ModifyClass(cls, namespace=ns)
         except CIMError as exc2:

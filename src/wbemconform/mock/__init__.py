@@ -136,7 +136,8 @@ class WmiMockConnection(FakedWBEMConnection):
         instances = self._mainprovider.ExecQuery(
             namespace=namespace, QueryLanguage=params["QueryLanguage"],
             Query=params["Query"])
-        return self._make_tuple(instances)
+        # pywbem's client reads (element name, attributes, object) triples here
+        return self._make_tuple([("VALUE.OBJECTWITHPATH", {}, inst) for inst in instances])
 
 
 def connect(mof_files=None, providers=None, **kwargs) -> WmiMockConnection:
