@@ -49,12 +49,13 @@ def default_profile_files():
 class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
-    def __init__(self, providers=None, **kwargs):
+    def __init__(self, providers=None, accept_remote_target_namespaces=False, **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
-        self._mainprovider = WmiBroker(self.host, self.disable_pull_operations,
-                                       self.cimrepository, self._providerdispatcher,
-                                       providers)
+        self._mainprovider = WmiBroker(
+            self.host, self.disable_pull_operations, self.cimrepository,
+            self._providerdispatcher, providers,
+            accept_remote_target_namespaces=accept_remote_target_namespaces)
         schema = profiles_dir() / "schema"
         self._schema_dir = schema
         self._provisioned = set()
@@ -140,7 +141,8 @@ class WmiMockConnection(FakedWBEMConnection):
         return self._make_tuple([("VALUE.OBJECTWITHPATH", {}, inst) for inst in instances])
 
 
-def connect(mof_files=None, providers=None, **kwargs) -> WmiMockConnection:
+def connect(mof_files=None, providers=None, accept_remote_target_namespaces=False,
+            **kwargs) -> WmiMockConnection:
     """A mock WBEM server loaded with the schema and profiles.
 
     Parameters:
@@ -149,11 +151,16 @@ def connect(mof_files=None, providers=None, **kwargs) -> WmiMockConnection:
       providers: {provider Name: factory} for custom Python providers; any
         other provider Name bound to a CIM_ElementConformsToProfile subclass
         is served by the generic :class:`ConformsToProfileProvider`.
+      accept_remote_target_namespaces: load a remote MSFT_TargetNamespace
+        (using its namespace part) instead of failing; WMI rejects it, so
+        this is only for observing a defective MOF further.
       kwargs: passed to FakedWBEMConnection (e.g. ``timeout``).
 
     Raises MofLoadError (``file:line: message``) when a MOF file is wrong.
     """
-    conn = WmiMockConnection(providers=providers, **kwargs)
+    conn = WmiMockConnection(providers=providers,
+                             accept_remote_target_namespaces=accept_remote_target_namespaces,
+                             **kwargs)
     schema = profiles_dir() / "schema"
     conn.ensure_namespace(INTEROP_NAMESPACE)
     conn.load_mof(schema / "interop.mof", namespace=INTEROP_NAMESPACE)

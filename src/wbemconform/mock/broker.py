@@ -75,7 +75,7 @@ class Registration:
 class _Schema:
     """What the broker needs to know of a namespace's classes, computed once."""
 
-    def __init__(self, class_store):
+    def __init__(self, class_store, accept_remote=False):
         self.names = {}
         self.superclass = {}
         self.dynamic = {}
@@ -90,7 +90,7 @@ class _Schema:
                 self.dynamic[lc] = prov.value if prov is not None else None
             if q.get("Association") is not None and q["Association"].value:
                 self.associations[lc] = [
-                    RefProp(p.name, p.reference_class, target_namespace_of(p))
+                    RefProp(p.name, p.reference_class, target_namespace_of(p, accept_remote))
                     for p in cls.properties.values() if p.type == "reference"]
         self._children = defaultdict(list)
         for lc, sup in self.superclass.items():
@@ -143,7 +143,8 @@ class WmiBroker(MainProvider):
     """MainProvider with WMI's broker behaviour (see the module docstring)."""
 
     def __init__(self, host, disable_pull_operations, cimrepository,
-                 provider_dispatcher, providers=None):
+                 provider_dispatcher, providers=None,
+                 accept_remote_target_namespaces=False):
         super().__init__(host, disable_pull_operations, cimrepository,
                          provider_dispatcher)
         self._factories = {k.lower(): v for k, v in (providers or {}).items()}
@@ -154,6 +155,9 @@ class WmiBroker(MainProvider):
         self._registrations = {}
         self._static_links = {}
         self.services = ProviderServices(self)
+        #: Lenient mode: load a remote MSFT_TargetNamespace (and use its
+        #: namespace part) instead of rejecting the class, as WMI would.
+        self.accept_remote_target_namespaces = accept_remote_target_namespaces
 
     # ------------------------------------------------------------------
     # change tracking
@@ -176,7 +180,8 @@ class WmiBroker(MainProvider):
         ns = normalize_namespace(namespace)
         sch = self._schemas.get(ns)
         if sch is None:
-            sch = _Schema(self.cimrepository.get_class_store(namespace))
+            sch = _Schema(self.cimrepository.get_class_store(namespace),
+                          self.accept_remote_target_namespaces)
             self._schemas[ns] = sch
         return sch
 
@@ -202,8 +207,7 @@ class WmiBroker(MainProvider):
         finally:
             self.changed(namespace)
 
-    @staticmethod
-    def _validate_dependencies_exist(klass, class_store, namespace):
+    def _validate_dependencies_exist(self, klass, class_store, namespace):
         """WMI does not require a reference's class to exist in the namespace
         (the spec's interop-side class refers to Win32_Process, which lives in
         root/cimv2). What it does require: MSFT_TargetNamespace names a local
@@ -219,7 +223,7 @@ class WmiBroker(MainProvider):
                     CIM_ERR_INVALID_PARAMETER,
                     f"{klass.classname}.{prop.name}: MSFT_TargetNamespace({qual.value!r}) "
                     f"is not a namespace: {exc}")
-            if not target.is_local:
+            if not target.is_local and not self.accept_remote_target_namespaces:
                 raise CIMError(
                     CIM_ERR_INVALID_PARAMETER,
                     f"{klass.classname}.{prop.name}: MSFT_TargetNamespace({qual.value!r}) "

@@ -31,8 +31,12 @@ __all__ = ["InstanceProvider", "ConformsToProfileProvider", "ProviderServices",
 TARGET_NAMESPACE_QUALIFIER = "MSFT_TargetNamespace"
 
 
-def target_namespace_of(prop):
-    """The local namespace a property's MSFT_TargetNamespace names, or None."""
+def target_namespace_of(prop, accept_remote=False):
+    """The local namespace a property's MSFT_TargetNamespace names, or None.
+
+    With ``accept_remote`` a remote form counts for its namespace part (the
+    lenient mode the suites use to go on observing a target after reporting
+    the remote namespace)."""
     qual = prop.qualifiers.get(TARGET_NAMESPACE_QUALIFIER) if prop is not None else None
     if qual is None or not qual.value:
         return None
@@ -40,7 +44,7 @@ def target_namespace_of(prop):
         target = parse_namespace(qual.value)
     except NamespaceSyntaxError:
         return None
-    return target.name if target.is_local else None
+    return target.name if (target.is_local or accept_remote) else None
 
 
 class ProviderServices:
@@ -68,6 +72,11 @@ class ProviderServices:
     def generation(self, namespace):
         """A number that changes whenever anything in the namespace changes."""
         return self._broker.generation(namespace)
+
+    def target_namespace(self, prop):
+        """The namespace a reference's MSFT_TargetNamespace names, as the broker
+        reads it, or None."""
+        return target_namespace_of(prop, self._broker.accept_remote_target_namespaces)
 
 
 class InstanceProvider:
@@ -174,19 +183,19 @@ class ConformsToProfileProvider(InstanceProvider):
                 "references: it is not an ElementConformsToProfile class")
         profile = None
         if isinstance(cs.value, CIMInstanceName):
-            profile = with_namespace(cs.value, target_namespace_of(cs) or namespace)
+            profile = with_namespace(cs.value, self.services.target_namespace(cs) or namespace)
         return Binding(classname=decl.classname, profile=profile,
                        element_class=me.reference_class,
                        element_namespace=self._element_namespace(namespace, decl, profile))
 
     def _element_namespace(self, namespace, decl, profile):
-        explicit = target_namespace_of(decl.properties[self.ELEMENT_ROLE])
+        explicit = self.services.target_namespace(decl.properties[self.ELEMENT_ROLE])
         if explicit:
             return explicit
         declaring = self.services.namespaces_declaring(decl.classname)
         for ns in declaring:
             other = self.services.get_class(ns, decl.classname)
-            if target_namespace_of(other.properties.get(self.PROFILE_ROLE)):
+            if self.services.target_namespace(other.properties.get(self.PROFILE_ROLE)):
                 return ns
         profile_ns = normalize_namespace(profile.namespace) if profile else None
         for ns in declaring:

@@ -1,0 +1,70 @@
+"""The requirement catalog (``data/requirements.toml``), as data."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["Requirement", "catalog", "requirement", "LEVELS", "FLAVORS", "SUBJECTS"]
+
+LEVELS = ("MUST", "SHOULD", "MAY")
+FLAVORS = ("dmtf", "wmi")
+SUBJECTS = ("target", "profile", "association")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: str
+    flavor: str
+    subject: str
+    statement: str
+    source: str
+
+    @property
+    def group(self) -> str:
+        return self.id.split("-")[0]
+
+    @property
+    def gating(self) -> bool:
+        """Whether a failure or error of this requirement fails the CI gate."""
+        return self.level == "MUST"
+
+
+def _load(text: str, where: str) -> dict[str, Requirement]:
+    data = tomllib.loads(text)
+    out = {}
+    for i, entry in enumerate(data.get("requirement", []), 1):
+        try:
+            req = Requirement(**entry)
+        except TypeError as exc:
+            raise ValueError(f"{where}: requirement #{i}: {exc}") from None
+        problems = []
+        if req.level not in LEVELS:
+            problems.append(f"level {req.level!r} not in {LEVELS}")
+        if req.flavor not in FLAVORS:
+            problems.append(f"flavor {req.flavor!r} not in {FLAVORS}")
+        if req.subject not in SUBJECTS:
+            problems.append(f"subject {req.subject!r} not in {SUBJECTS}")
+        if req.id in out:
+            problems.append("duplicate id")
+        if problems:
+            raise ValueError(f"{where}: requirement {req.id}: " + "; ".join(problems))
+        out[req.id] = req
+    return out
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, Requirement]:
+    """{id: Requirement}, in catalog order."""
+    text = resources.files("wbemconform").joinpath("data/requirements.toml").read_text("utf-8")
+    return _load(text, "wbemconform/data/requirements.toml")
+
+
+def requirement(req_id: str) -> Requirement:
+    try:
+        return catalog()[req_id]
+    except KeyError:
+        raise KeyError(f"requirement {req_id!r} is not in the catalog") from None

@@ -1,0 +1,176 @@
+"""Association-class requirements (EC-*, SC-1)."""
+
+from __future__ import annotations
+
+import re
+
+from pywbem import CIMClass, CIMInstanceName, CIMQualifier
+
+from ..observe import ECTP, RP, ns_key, path_key, target_namespace
+from . import Judge, check, not_applicable
+
+# <Organization>_<ProductName>_<ClassName>_<Version>, e.g.
+# Microsoft_Process_ElementConformsToProfile_v1
+NAMING = re.compile(r"[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*"
+                    r"_[A-Za-z][A-Za-z0-9]*_[vV]?\d+(?:[._]\d+)*\Z")
+
+
+def _class_calls(obs, assoc):
+    return [obs.op("GetClass", assoc.classname, namespace=assoc.declared_in.get(k, k),
+                   LocalOnly=False, IncludeQualifiers=True) for k in assoc.decls]
+
+
+@check("EC-1")
+def declared_on_both_sides(obs, assoc):
+    j = Judge().see(*_class_calls(obs, assoc))
+    if assoc.decl(obs.interop_ns) is None:
+        j.fail(f"{assoc.classname} is declared in {', '.join(assoc.declared_in.values())} "
+               f"but not in the interop namespace {obs.interop_ns}")
+    if not assoc.links_elsewhere:
+        if assoc.decl(obs.interop_ns) is not None:
+            return not_applicable(f"{assoc.classname} does not link into another namespace")
+        return j.verdict("")
+    if assoc.decl(assoc.impl_ns) is None:
+        out = obs.op("GetClass", assoc.classname, namespace=assoc.impl_ns, LocalOnly=False,
+                     IncludeQualifiers=True)
+        j.fail(f"{assoc.classname} links into {assoc.impl_ns} but is not declared there "
+               f"({out.error.status_code_name if out.error else 'not an ' + ECTP + ' subclass'})",
+               out)
+    return j.verdict(f"declared in {obs.interop_ns} and {assoc.impl_ns}")
+
+
+@check("EC-2")
+def naming_convention(obs, assoc):
+    j = Judge()
+    if not NAMING.match(assoc.classname):
+        j.fail(f"{assoc.classname} does not follow <Organization>_<ProductName>_"
+               "<ClassName>_<Version> (e.g. Microsoft_Process_ElementConformsToProfile_v1)")
+    return j.verdict(f"{assoc.classname} follows the naming convention")
+
+
+@check("EC-3")
+def target_namespace_qualifiers(obs, assoc):
+    if not assoc.links_elsewhere:
+        return not_applicable(f"{assoc.classname} does not link into another namespace")
+    j = Judge().see(*_class_calls(obs, assoc))
+    sides = ((obs.interop_ns, "ManagedElement", assoc.impl_ns),
+             (assoc.impl_ns, "ConformantStandard", obs.interop_ns))
+    for ns, prop_name, points_to in sides:
+        decl = assoc.decl(ns)
+        if decl is None:
+            j.fail(f"{assoc.classname} is not declared in {ns}: no {prop_name} to qualify")
+            continue
+        raw, target = target_namespace(decl.properties.get(prop_name))
+        if raw is None:
+            j.fail(f"{ns}:{assoc.classname}.{prop_name} points into {points_to} but has no "
+                   "MSFT_TargetNamespace qualifier (the ResultClass filter of "
+                   "'associators of' will not work)")
+        elif target is None:
+            j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
+                   "is not a namespace")
+        elif ns_key(target.name) != ns_key(points_to):
+            j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) names "
+                   f"{target.name}, but the references point into {points_to}")
+    return j.verdict("MSFT_TargetNamespace names the other namespace on both sides")
+
+
+@check("EC-4")
+def no_remote_target_namespace(obs, assoc):
+    j = Judge().see(*_class_calls(obs, assoc))
+    for failure in obs.target.load_failures:
+        if assoc.classname.lower() in failure.lower():
+            j.fail(f"the MOF was rejected: {failure}")
+    for key, decl in assoc.decls.items():
+        for prop in decl.properties.values():
+            raw, target = target_namespace(prop)
+            if target is not None and not target.is_local:
+                j.fail(f"{assoc.declared_in[key]}:{assoc.classname}.{prop.name}: "
+                       f"MSFT_TargetNamespace({raw!r}) names the remote machine {target.host!r}")
+    if obs.target.is_mock and obs.target.allow_writes and not j.problems:
+        _probe_remote_class_rejected(obs, assoc, j)
+    return j.verdict("no MSFT_TargetNamespace names a remote machine"
+                     + (" and the mock rejects a class that does" if obs.target.is_mock else ""))
+
+
+def _probe_remote_class_rejected(obs, assoc, j):
+    """On a target that accepts class definitions: a copy of the class whose
+    ManagedElement names a remote machine must be rejected."""
+    decl = assoc.decl(obs.interop_ns) or next(iter(assoc.decls.values()))
+    probe = CIMClass(f"{assoc.classname}_RemoteProbe", superclass=decl.superclass,
+                     qualifiers={n: q for n, q in decl.qualifiers.items()
+                                 if n.lower() in ("dynamic", "provider")})
+    me = decl.properties.get("ManagedElement")
+    if me is None:
+        return
+    prop = me.copy()
+    prop.propagated = False
+    prop.class_origin = None
+    prop.qualifiers = {"MSFT_TargetNamespace": CIMQualifier(
+        "MSFT_TargetNamespace", "\\\\RemoteMachine\\root\\cimv2")}
+    probe.properties["ManagedElement"] = prop
+    from pywbem import CIMError
+    try:
+        obs.target.call("CreateClass", probe, namespace=obs.interop_ns)
+    except CIMError as exc:
+        j.see(obs.target.calls[-1])
+        if "remote" not in (exc.status_description or "").lower():
+            j.fail(f"the probe class {probe.classname} was rejected, but not for its remote "
+                   f"MSFT_TargetNamespace: {exc.status_description}", obs.target.calls[-1])
+        return
+    j.fail(f"the target accepted class {probe.classname} whose MSFT_TargetNamespace names "
+           "a remote machine", obs.target.calls[-1])
+    try:
+        obs.target.call("DeleteClass", probe.classname, namespace=obs.interop_ns)
+    except CIMError:
+        pass
+
+
+@check("EC-5")
+def references_resolve(obs, assoc):
+    j = Judge()
+    seen = set()
+    checked = 0
+    for ns in assoc.sides:
+        if assoc.decl(ns) is None:
+            continue
+        out = obs.enumerate(assoc, ns)
+        j.see(out)
+        if not out.ok:
+            continue
+        for inst in out.value:
+            for role in ("ConformantStandard", "ManagedElement"):
+                ref = inst.get(role)
+                if not isinstance(ref, CIMInstanceName):
+                    j.fail(f"{ns}:{inst.path}: {role} is not a reference")
+                    continue
+                key = path_key(ref, ns)
+                if key in seen:
+                    continue
+                seen.add(key)
+                target = ref.copy()
+                target.namespace = target.namespace or ns
+                target.host = None
+                got = obs.op("GetInstance", target)
+                checked += 1
+                if not got.ok:
+                    j.fail(f"{role} {target} (from {ns}) does not resolve: "
+                           f"{got.error.status_code_name}", got)
+                elif len(j.evidence) < 12:
+                    j.see(got)
+    if checked == 0 and not j.problems:
+        return not_applicable("no association instance could be enumerated (see PR-1)")
+    return j.verdict(f"all {checked} referenced object(s) resolve with GetInstance")
+
+
+@check("SC-1")
+def schema_in_implementation_namespace(obs, assoc):
+    if not assoc.links_elsewhere:
+        return not_applicable(f"{assoc.classname} does not link into another namespace")
+    j = Judge()
+    for name in (ECTP, RP):
+        out = obs.op("GetClass", name, namespace=assoc.impl_ns, LocalOnly=False,
+                     IncludeQualifiers=True)
+        j.see(out)
+        if not out.ok:
+            j.fail(f"{name} is not defined in {assoc.impl_ns}: {out.error.status_code_name}", out)
+    return j.verdict(f"{ECTP} and {RP} are defined in {assoc.impl_ns}")

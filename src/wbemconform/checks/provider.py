@@ -1,0 +1,203 @@
+"""Provider requirements (PR-*)."""
+
+from __future__ import annotations
+
+from pywbem import CIMError, CIMInstance
+from pywbem._cim_constants import (CIM_ERR_INVALID_QUERY, CIM_ERR_NOT_SUPPORTED,
+                                   CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
+
+from ..observe import ns_key, path_key
+from ..target import WriteRefused
+from . import Judge, check, not_applicable
+
+QUERY_REFUSALS = (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
+
+
+def _served_sides(obs, assoc):
+    return [ns for ns in assoc.sides if assoc.decl(ns) is not None]
+
+
+@check("PR-1")
+def enumeration_works(obs, assoc):
+    j = Judge()
+    sides = _served_sides(obs, assoc)
+    if not sides:
+        return not_applicable(f"{assoc.classname} is declared in neither namespace (see EC-1)")
+    counts = []
+    for ns in sides:
+        insts, names = obs.enumerate(assoc, ns), obs.enumerate_names(assoc, ns)
+        j.see(insts, names)
+        for label, out in (("EnumerateInstances", insts), ("EnumerateInstanceNames", names)):
+            if not out.ok:
+                j.fail(f"{label}({assoc.classname}) in {ns} failed: "
+                       f"{out.error.status_code_name}: {out.error.status_description}", out)
+        if insts.ok and names.ok:
+            a = {path_key(i.path, ns): i.path for i in insts.value}
+            b = {path_key(p, ns): p for p in names.value}
+            for key in a.keys() - b.keys():
+                j.fail(f"in {ns}, EnumerateInstances returns {a[key]} but "
+                       "EnumerateInstanceNames does not", names)
+            for key in b.keys() - a.keys():
+                j.fail(f"in {ns}, EnumerateInstanceNames returns {b[key]} but "
+                       "EnumerateInstances does not", insts)
+            counts.append(f"{len(a)} in {ns}")
+    return j.verdict("enumeration works: " + ", ".join(counts))
+
+
+@check("PR-2")
+def get_matches_enumeration(obs, assoc):
+    j = Judge()
+    checked = 0
+    for ns in _served_sides(obs, assoc):
+        listing = obs.enumerate(assoc, ns)
+        j.see(listing)
+        if not listing.ok:
+            continue
+        for inst in listing.value:
+            path = inst.path.copy()
+            path.namespace = path.namespace or ns
+            path.host = None
+            got = obs.op("GetInstance", path)
+            checked += 1
+            if len(j.evidence) < 12:
+                j.see(got)
+            if not got.ok:
+                j.fail(f"GetInstance({path}) failed: {got.error.status_code_name}: "
+                       f"{got.error.status_description}", got)
+                continue
+            mine = {k.lower(): v for k, v in inst.items()}
+            theirs = {k.lower(): v for k, v in got.value.items()}
+            if mine != theirs:
+                diff = sorted(k for k in mine.keys() | theirs.keys()
+                              if mine.get(k) != theirs.get(k))
+                j.fail(f"GetInstance({path}) differs from the enumerated instance in "
+                       + ", ".join(diff), got, listing)
+    if checked == 0 and not j.problems:
+        return not_applicable("no enumerated association path to get (see PR-1)")
+    return j.verdict(f"GetInstance of {checked} enumerated path(s) returns the same properties")
+
+
+@check("PR-3")
+def query_matches_enumeration(obs, assoc):
+    j = Judge()
+    notes = []
+    for ns in _served_sides(obs, assoc):
+        listing = obs.enumerate(assoc, ns)
+        out = obs.op("ExecQuery", "WQL", f"SELECT * FROM {assoc.classname}", namespace=ns)
+        j.see(out)
+        if not out.ok:
+            if out.status in QUERY_REFUSALS:
+                notes.append(f"refused in {ns} ({out.error.status_code_name})")
+            else:
+                j.fail(f"ExecQuery in {ns} failed with {out.error.status_code_name}, neither "
+                       "an answer nor CIM_ERR_NOT_SUPPORTED", out)
+            continue
+        if not listing.ok:
+            notes.append(f"answered in {ns}; no enumeration to compare (see PR-1)")
+            continue
+        j.see(listing)
+        want = {path_key(i.path, ns): i for i in listing.value}
+        got = {}
+        for inst in out.value:
+            cs, me = inst.get("ConformantStandard"), inst.get("ManagedElement")
+            key = path_key(inst.path, ns) if inst.path is not None and inst.path.keybindings \
+                else (cs and me and path_key(_assoc_path(assoc, ns, cs, me), ns))
+            got[key] = inst
+        for key in want.keys() - got.keys():
+            j.fail(f"ExecQuery in {ns} misses {want[key].path}", out)
+        for key in got.keys() - want.keys():
+            j.fail(f"ExecQuery in {ns} returns a row enumeration does not: "
+                   f"{got[key].path or dict(got[key].items())}", out)
+        notes.append(f"{len(got)} row(s) in {ns} match enumeration")
+    return j.verdict("; ".join(notes))
+
+
+def _assoc_path(assoc, ns, cs, me):
+    from pywbem import CIMInstanceName
+    return CIMInstanceName(assoc.classname, namespace=ns,
+                           keybindings={"ConformantStandard": cs, "ManagedElement": me})
+
+
+@check("PR-4")
+def provider_registered_on_both_sides(obs, assoc):
+    j = Judge()
+    sides = assoc.sides
+    names = {}
+    for ns in sides:
+        decl = assoc.decl(ns)
+        if decl is None:
+            j.fail(f"{assoc.classname} is not declared in {ns}")
+            continue
+        dyn = decl.qualifiers.get("Dynamic")
+        prov = decl.qualifiers.get("Provider")
+        if dyn is None or not dyn.value:
+            j.fail(f"{ns}:{assoc.classname} is not qualified Dynamic")
+        if prov is None or not prov.value:
+            j.fail(f"{ns}:{assoc.classname} has no Provider qualifier")
+        else:
+            names[ns] = prov.value
+    if len(set(n.lower() for n in names.values())) > 1:
+        j.fail("the Provider qualifiers differ: " +
+               ", ".join(f"{ns}: {n!r}" for ns, n in names.items()))
+    clsids = {}
+    for ns, name in names.items():
+        regs = obs.registrations(ns)
+        j.see(*obs.registration_evidence(ns))
+        hit = regs.get(name.lower())
+        if hit is None:
+            j.fail(f"provider {name!r} is not registered in {ns} (no __Win32Provider "
+                   f"with Name = {name!r})")
+            continue
+        prov, reg = hit
+        clsids[ns] = (prov.get("CLSID") or prov.get("ClsId") or "").strip("{}").lower()
+        if reg is None:
+            j.fail(f"provider {name!r} has no __InstanceProviderRegistration in {ns}")
+            continue
+        for flag in ("SupportsGet", "SupportsEnumeration"):
+            if reg.get(flag) is not True:
+                j.fail(f"{ns}: {flag} of provider {name!r} is {reg.get(flag)!r}, not TRUE")
+    if len(set(clsids.values())) > 1:
+        j.fail("the provider's ClsId differs between namespaces: " +
+               ", ".join(f"{ns}: {c or 'none'}" for ns, c in clsids.items()))
+    return j.verdict(f"[Dynamic, Provider({next(iter(names.values()), '?')!r})], registered in "
+                     + " and ".join(names) + " with the same ClsId, Get and Enumeration TRUE")
+
+
+@check("PR-5")
+def writes_refused(obs, assoc):
+    if not obs.target.allow_writes:
+        return not_applicable("writes are not allowed against this target "
+                              "(use --wbem-allow-writes to check PR-5)")
+    j = Judge()
+    tried = 0
+    for ns in _served_sides(obs, assoc):
+        listing = obs.enumerate(assoc, ns)
+        if not listing.ok or not listing.value:
+            continue
+        victim = listing.value[0]
+        path = victim.path.copy()
+        path.namespace = path.namespace or ns
+        path.host = None
+        copy = CIMInstance(victim.classname, properties=dict(victim.items()))
+        attempts = (("CreateInstance", (copy,), {"namespace": ns}),
+                    ("ModifyInstance", (_with_path(victim, path),), {}),
+                    ("DeleteInstance", (path,), {}))
+        for op, args, kwargs in attempts:
+            tried += 1
+            try:
+                obs.target.call(op, *args, **kwargs)
+            except CIMError:
+                j.see(obs.target.calls[-1])
+                continue
+            except WriteRefused:
+                continue
+            j.fail(f"{op} of {assoc.classname} in {ns} was accepted", obs.target.calls[-1])
+    if tried == 0:
+        return not_applicable("no association instance to try writes on (see PR-1)")
+    return j.verdict(f"{tried} write operation(s) on association instances refused")
+
+
+def _with_path(inst, path):
+    out = inst.copy()
+    out.path = path
+    return out

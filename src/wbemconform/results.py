@@ -1,0 +1,137 @@
+"""Conformance results: verdicts per requirement and subject, the CI gate,
+and the ``--conformance-json`` document built from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+from .catalog import catalog
+
+__all__ = ["Results", "Record", "SCHEMA_VERSION", "TARGET_SUBJECT"]
+
+SCHEMA_VERSION = 1
+TARGET_SUBJECT = "target"
+# Which verdict speaks for a requirement when its subjects disagree.
+_PRECEDENCE = ("error", "fail", "pass", "not-applicable", "skip")
+
+
+def suite_version():
+    try:
+        return version("wbemconform")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class Record:
+    verdict: str
+    message: str = ""
+    problems: list = field(default_factory=list)
+    evidence: list = field(default_factory=list)  # dicts
+    waiver: dict | None = None
+    test: str | None = None
+
+    @property
+    def waived(self):
+        return self.verdict == "fail" and self.waiver is not None and not self.waiver["expired"]
+
+    def as_dict(self):
+        out = {"verdict": self.verdict, "message": self.message}
+        if self.problems:
+            out["problems"] = self.problems
+        if self.evidence:
+            out["evidence"] = self.evidence
+        if self.waiver:
+            out["waiver"] = self.waiver
+            out["waived"] = self.waived
+        if self.test:
+            out["test"] = self.test
+        return out
+
+
+def evidence_dict(call):
+    return {"operation": call.operation, "arguments": call.args, "outcome": call.outcome,
+            "result": call.summary}
+
+
+class Results:
+    def __init__(self):
+        self.started = dt.datetime.now(dt.timezone.utc)
+        self.records = {rid: {} for rid in catalog()}
+        self.setup_error = None
+
+    def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
+            waiver=None, test=None):
+        self.records[req_id][subject] = Record(
+            verdict, message, list(problems), [evidence_dict(c) for c in evidence],
+            waiver, test)
+
+    def overall(self, req_id):
+        recs = self.records[req_id].values()
+        if not recs:
+            return "skip"
+        live = [r.verdict for r in recs if not r.waived]
+        if not live:
+            return "pass"  # only waived failures
+        return min(live, key=_PRECEDENCE.index)
+
+    def counts(self):
+        c = Counter()
+        for subjects in self.records.values():
+            for rec in subjects.values():
+                c["waived" if rec.waived else rec.verdict] += 1
+        return {k: c.get(k, 0) for k in ("pass", "fail", "error", "skip", "not-applicable", "waived")}
+
+    def gate_failures(self):
+        """[(req id, subject, verdict)] that fail the CI gate (MUST fail/error, unwaived)."""
+        out = []
+        for rid, subjects in self.records.items():
+            if not catalog()[rid].gating:
+                continue
+            for subject, rec in subjects.items():
+                if rec.verdict in ("fail", "error") and not rec.waived:
+                    out.append((rid, subject, rec.verdict))
+        return out
+
+    def gate_passed(self):
+        return self.setup_error is None and not self.gate_failures()
+
+    def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
+                server=None, operations=None, load_failures=(), waivers=(), options=None):
+        finished = dt.datetime.now(dt.timezone.utc)
+        reqs = {}
+        for rid, req in catalog().items():
+            reqs[rid] = {
+                "level": req.level, "flavor": req.flavor, "subject": req.subject,
+                "group": req.group, "statement": req.statement, "source": req.source,
+                "verdict": self.overall(rid),
+                "subjects": {s: r.as_dict() for s, r in self.records[rid].items()},
+            }
+        return {
+            "schema": SCHEMA_VERSION,
+            "tool": "wbemconform", "suite_version": suite_version(),
+            "target": target, "flavor": flavor, "flavor_reason": flavor_reason,
+            "interop_namespace": interop_namespace, "server": server or {},
+            "started": self.started.isoformat(timespec="seconds"),
+            "duration_seconds": round((finished - self.started).total_seconds(), 3),
+            "setup_error": self.setup_error,
+            "load_failures": list(load_failures),
+            "counts": self.counts(),
+            "gate": {"passed": self.gate_passed(),
+                     "failures": [{"requirement": r, "subject": s, "verdict": v}
+                                  for r, s, v in self.gate_failures()]},
+            "requirements": reqs,
+            "waivers": [w.as_dict() for w in waivers],
+            "operations": operations or {},
+            "options": options or {},
+        }
+
+    def write_json(self, path, **kw):
+        doc = self.to_json(**kw)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, sort_keys=False, default=str)
+        return doc
