@@ -77,6 +77,7 @@ class Profile:
 
     path: CIMInstanceName
     instance: object
+    unique_label: str | None = None  # set when two profiles would share a label
 
     @property
     def key(self):
@@ -100,7 +101,11 @@ class Profile:
 
     @property
     def label(self):
-        return f"{self.name or self.path['InstanceID']} {self.version or '?'}"
+        return self.unique_label or self.base_label
+
+    @property
+    def base_label(self):
+        return f"{self.name or self.path.keybindings.get('InstanceID')} {self.version or '?'}"
 
 
 @dataclass
@@ -224,8 +229,15 @@ class Observations:
         out = self.op("EnumerateInstances", RP, namespace=self.interop_ns, DeepInheritance=True)
         if not out.ok:
             return []
-        return [Profile(inst.path if inst.path.namespace else _with_ns(inst.path, self.interop_ns),
-                        inst) for inst in out.value]
+        profiles = [Profile(_with_ns(inst.path, self.interop_ns), inst) for inst in out.value]
+        seen = {}
+        for p in profiles:
+            seen.setdefault(p.base_label, []).append(p)
+        for same in seen.values():
+            if len(same) > 1:  # the labels name test cases and report columns: keep them apart
+                for p in same:
+                    p.unique_label = f"{p.base_label} [{p.path.keybindings.get('InstanceID', p.path)}]"
+        return profiles
 
     @cached_property
     def profiles(self) -> list:

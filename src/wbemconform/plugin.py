@@ -52,6 +52,8 @@ def pytest_addoption(parser):
                 help="the interop namespace (default: discovered)")
     g.addoption("--wbem-mock-mof", metavar="PATH", action="append", default=[],
                 help="MOF for the embedded mock, instead of the example profiles (repeatable)")
+    g.addoption("--wbem-mock-provider", metavar="NAME=FILE.py:CLASS", action="append",
+                default=[], help="a Python provider for the mock's provider NAME (repeatable)")
     g.addoption("--wbem-flavor", choices=("auto", "wmi", "dmtf"), default="auto",
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
     g.addoption("--wbem-profile", metavar="NAME[:VERSION]", action="append", default=[],
@@ -94,7 +96,8 @@ class State:
             password=c.getoption("--wbem-password"), no_verify=c.getoption("--wbem-no-verify"),
             ca_certs=c.getoption("--wbem-ca-certs"), timeout=c.getoption("--wbem-timeout"),
             interop_namespace=c.getoption("--wbem-interop-namespace"),
-            mock_mof=c.getoption("--wbem-mock-mof"), flavor=c.getoption("--wbem-flavor"),
+            mock_mof=c.getoption("--wbem-mock-mof"),
+            mock_providers=c.getoption("--wbem-mock-provider"), flavor=c.getoption("--wbem-flavor"),
             profiles=c.getoption("--wbem-profile"),
             allow_writes=c.getoption("--wbem-allow-writes"))
 
@@ -192,6 +195,13 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_modifyitems(session, config, items):
     conformance = [i for i in items if _is_conformance(i)]
+    if _state(config).setup_error and conformance:
+        # the target is unusable: one error line (pytest_collection_finish),
+        # not one identical error per test
+        drop = set(map(id, conformance))
+        config.hook.pytest_deselected(items=conformance)
+        items[:] = [i for i in items if id(i) not in drop]
+        conformance = []
     for item in conformance:
         req = _requirement_of(item)
         item.stash[_REQ] = req
@@ -261,7 +271,7 @@ def verdict(request):
         obs = state.observations
     except SetupFailed as exc:
         state.results.add(req.id, label, "error", str(exc), test=request.node.nodeid)
-        raise
+        pytest.exit(f"wbemconform: ERROR: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
     if subject is None and req.subject != "target":
         v = Verdict("not-applicable", f"the target has no {req.subject} to check "
                     f"(discovered none in {obs.interop_ns})")
@@ -342,12 +352,12 @@ def pytest_sessionfinish(session, exitstatus):
                                     "requirement": c.requirement,
                                     "seconds": round(c.seconds, 6)}, default=str) + "\n")
     # The CI gate: non-zero iff a MUST requirement failed or errored.
-    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        if state.setup_error:
+    if state.setup_error:
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and results.gate_passed() \
-                and _only_conformance_failures(session):
-            session.exitstatus = pytest.ExitCode.OK
+    elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and results.gate_passed() \
+            and _only_conformance_failures(session):
+        session.exitstatus = pytest.ExitCode.OK  # only SHOULD/MAY requirements failed
 
 
 def _writes():
@@ -384,7 +394,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     results = state.results
     tr.section("wbemconform conformance")
     if state.setup_error:
-        tr.write_line(f"ERROR: {state.setup_error}", red=True)
+        tr.write_line(f"wbemconform: ERROR: {state.setup_error}", red=True)
+        tr.write_line("conformance gate (MUST requirements): FAILED (the target could not "
+                      "be used)", red=True, bold=True)
+        return
     target = state._target
     if target is not None:
         tr.write_line(f"target: {target.description}   flavor: "

@@ -78,6 +78,7 @@ class TargetOptions:
     timeout: float = 30.0
     interop_namespace: str | None = None
     mock_mof: list = field(default_factory=list)
+    mock_providers: list = field(default_factory=list)  # "NAME=FILE.py:CLASS"
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
@@ -190,9 +191,10 @@ def _open_mock(options):
             raise TargetSetupError(f"--wbem-mock-mof {f}: no such file")
     shown = ", ".join(os.path.basename(f) for f in (files or default_profile_files()))
     description = f"embedded mock ({shown})"
+    providers = load_mock_providers(options.mock_providers)
     failures = []
     try:
-        conn = connect(files)
+        conn = connect(files, providers=providers)
     except MofLoadError as exc:
         if not _remote_namespace_error(exc):
             raise TargetSetupError(str(exc)) from None
@@ -201,11 +203,37 @@ def _open_mock(options):
         # requirement can still be observed.
         failures.append(str(exc))
         try:
-            conn = connect(files, accept_remote_target_namespaces=True)
+            conn = connect(files, providers=providers, accept_remote_target_namespaces=True)
         except MofLoadError as exc2:
             raise TargetSetupError(str(exc2)) from None
     return Target(conn, description, is_mock=True, allow_writes=True,
                   load_failures=failures, options=options)
+
+
+def load_mock_providers(specs):
+    """{provider Name: class} from "NAME=FILE.py:CLASS" strings."""
+    import importlib.util
+    out = {}
+    for spec in specs or ():
+        name, eq, rest = spec.partition("=")
+        path, colon, cls = rest.rpartition(":")
+        if not (eq and colon and name.strip() and cls.strip()):
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: expected NAME=FILE.py:CLASS")
+        if not os.path.isfile(path):
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: no such file {path}")
+        mod_name = "wbemconform_provider_" + os.path.splitext(os.path.basename(path))[0]
+        module_spec = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's code: report it, do not crash
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} failed to "
+                                   f"import: {type(exc).__name__}: {exc}") from None
+        factory = getattr(module, cls.strip(), None)
+        if factory is None:
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} has no {cls.strip()}")
+        out[name.strip()] = factory
+    return out
 
 
 def _open_url(options):

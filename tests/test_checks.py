@@ -1,0 +1,49 @@
+"""Every check, with a passing and a failing observation.
+
+The passing observation is a correct target (a zoo baseline where the check
+passes, not merely not-applicable); the failing one is a zoo entry whose
+manifest says it violates the requirement.
+"""
+
+import pytest
+
+import zoo
+from wbemconform.catalog import catalog
+from wbemconform.checks import CHECKS
+
+IDS = list(catalog())
+
+
+def test_every_requirement_has_a_check_and_back():
+    assert set(CHECKS) == set(catalog())
+
+
+def _verdicts(name, rid):
+    results, _ = zoo.run(name)
+    return {s: r for s, r in results.records[rid].items()}
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_check_passes_on_a_correct_target(rid):
+    goods = [n for n in zoo.entries() if not zoo.manifest(n)["fails"]]
+    seen = {}
+    for name in goods:
+        verdicts = _verdicts(name, rid)
+        seen[name] = sorted({r.verdict for r in verdicts.values()})
+        if verdicts and all(r.verdict in ("pass", "not-applicable") for r in verdicts.values()) \
+                and any(r.verdict == "pass" for r in verdicts.values()):
+            return
+    pytest.fail(f"no correct zoo baseline passes {rid}: {seen}")
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_check_fails_on_a_defect(rid):
+    bad = [n for n in zoo.entries() if rid in zoo.manifest(n)["fails"]]
+    assert bad, f"no zoo entry violates {rid}"
+    for name in bad:
+        verdicts = _verdicts(name, rid)
+        failing = [(s, r) for s, r in verdicts.items() if r.verdict == "fail"]
+        assert failing, f"{name}: {rid} did not fail: {verdicts}"
+        for subject, record in failing:
+            assert record.message, f"{name}: {rid} fails without a message"
+            assert record.problems or record.message

@@ -1,0 +1,54 @@
+"""The defect zoo (tests/defects/): loading entries and running the catalog on them."""
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from wbemconform.catalog import catalog
+from wbemconform.runner import run_catalog
+from wbemconform.target import TargetOptions
+
+ZOO = Path(__file__).resolve().parent / "defects"
+
+
+def entries():
+    return sorted(d.name for d in ZOO.iterdir()
+                  if d.is_dir() and (d / "manifest.toml").is_file())
+
+
+def manifest(name):
+    data = tomllib.loads((ZOO / name / "manifest.toml").read_text(encoding="utf-8"))
+    unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs"}
+    assert not unknown, f"{name}/manifest.toml: unknown keys {unknown}"
+    bad = set(data["fails"]) - set(catalog())
+    assert not bad, f"{name}/manifest.toml: ids not in the catalog: {bad}"
+    return data
+
+
+def options(name):
+    data = manifest(name)
+    folder = ZOO / name
+    mofs = [str(folder / m) for m in data.get("mofs", ["defect.mof"])]
+    providers = [f"{prov}={folder / spec}" for prov, spec in data.get("providers", {}).items()]
+    return TargetOptions(mock_mof=mofs, mock_providers=providers,
+                         flavor=data.get("flavor", "auto"))
+
+
+def command(name):
+    """The command line that reproduces an entry with the suites."""
+    opts = options(name)
+    parts = ["pytest suites"] + [f"--wbem-mock-mof {m}" for m in opts.mock_mof] + \
+        [f"--wbem-mock-provider {p}" for p in opts.mock_providers]
+    if opts.flavor != "auto":
+        parts.append(f"--wbem-flavor {opts.flavor}")
+    return " ".join(parts)
+
+
+@lru_cache(maxsize=None)
+def run(name):
+    """(Results, Observations) of the whole catalog on an entry (cached per session)."""
+    return run_catalog(options(name))
+
+
+def failing_ids(results):
+    return {rid for rid in catalog() if results.overall(rid) in ("fail", "error")}
