@@ -271,11 +271,19 @@ class WmiMofCompiler(MOFCompiler):
         self._compile_nested(str(found), ns)
 
     def _compile_nested(self, filename, ns):
-        saved_ns = self.parser.target_namespace
+        saved = (self.parser.target_namespace, self.parser.file, self.parser.mof)
         try:
-            MOFCompiler.compile_file(self, filename, ns)
+            text = _read_mof(filename)
+            self.compile_string(text, ns, filename=filename)
+        except MOFCompileError as exc:
+            # errors raised outside any action of the included file (syntax,
+            # lexer) carry pywbem's own line, which is in the included file
+            if getattr(exc, "wbemconform_line", None) is None:
+                exc.wbemconform_line = exc.lineno
+                exc.wbemconform_file = filename
+            raise
         finally:
-            self.parser.target_namespace = saved_ns
+            self.parser.target_namespace, self.parser.file, self.parser.mof = saved
 
     # -- public API -------------------------------------------------------
 
@@ -283,12 +291,9 @@ class WmiMofCompiler(MOFCompiler):
         """Compile a MOF file; raise MofLoadError on any problem."""
         filename = str(filename)
         try:
-            with open(filename, encoding="utf-8-sig") as f:
-                text = f.read()
-        except OSError as exc:
-            raise MofLoadError(filename, None, f"cannot read MOF file: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise MofLoadError(filename, None, f"not UTF-8 text: {exc.reason}") from None
+            text = _read_mof(filename)
+        except MOFCompileError as exc:
+            raise _as_load_error(exc, filename) from None
         self._compiled.add(((namespace or self.handle.default_namespace).lower(),
                             os.path.realpath(filename)))
         return self.load_string(text, namespace=namespace, filename=filename)
@@ -305,6 +310,30 @@ class WmiMofCompiler(MOFCompiler):
             raise MofLoadError(filename, None, f"{exc.status_code_name}: {exc.status_description}") from None
         finally:
             self.parser.target_namespace = None
+
+
+class _UnreadableMof(MOFParseError):
+    """A MOF file that cannot be read, or is not UTF-8."""
+
+    def __init__(self, filename, line, message):
+        super().__init__(msg=message)
+        self.wbemconform_file = filename
+        self.wbemconform_line = line
+
+
+def _read_mof(filename):
+    """The text of a MOF file (UTF-8, a BOM allowed)."""
+    try:
+        with open(filename, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise _UnreadableMof(filename, None, f"cannot read MOF file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _UnreadableMof(filename, line, f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                             f"at offset {exc.start}") from None
 
 
 def _as_load_error(exc, filename):

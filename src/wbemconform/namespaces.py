@@ -59,7 +59,7 @@ def parse_namespace(text: str) -> TargetNamespace:
     elif path.startswith("//"):
         host, _, path = path[2:].partition("/")
         if not host:
-            raise NamespaceSyntaxError(f"{text!r}: machine part ('\\\\\\\\<machine>\\\\') is empty")
+            raise NamespaceSyntaxError(f"{text!r}: the machine part is empty")
     segments = [s for s in path.strip("/").split("/")]
     if segments == [""]:
         raise NamespaceSyntaxError(f"{text!r}: no namespace name after the machine part")

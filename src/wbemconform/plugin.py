@@ -256,6 +256,25 @@ def _args(args):
 @pytest.fixture
 def verdict(request):
     """Run this test's requirement check against its subject (during setup)."""
+    return _verdict(request, run_check, "")
+
+
+@pytest.fixture
+def property_verdict(request):
+    """Run this test's property-based (hypothesis) check against its subject."""
+    from .checks.properties import PROPERTY_CHECKS
+
+    def run(req, obs, subject):
+        if req.flavor == "wmi" and obs.flavor != "wmi":
+            return Verdict("not-applicable", f"a WMI requirement; the target's flavor is "
+                           f"{obs.flavor}")
+        if req.id not in PROPERTY_CHECKS:
+            raise pytest.UsageError(f"{request.node.nodeid}: no property-based check for {req.id}")
+        return PROPERTY_CHECKS[req.id](obs, subject)
+    return _verdict(request, run, " [property-based]")
+
+
+def _verdict(request, run, suffix):
     state = _state(request.config)
     req = request.node.stash.get(_REQ, None)
     if req is None:
@@ -267,6 +286,7 @@ def verdict(request):
         if kind in request.fixturenames:
             subject = request.getfixturevalue(kind)
             label = subject.label if subject is not None else f"no {kind}"
+    label += suffix
     try:
         obs = state.observations
     except SetupFailed as exc:
@@ -278,7 +298,7 @@ def verdict(request):
     else:
         obs.target.current_requirement = req.id
         try:
-            v = run_check(req, obs, subject)
+            v = run(req, obs, subject)
         except (ServerError, WriteRefused) as exc:
             msg = _scrub(str(exc), request.config)
             state.results.add(req.id, label, "error", msg, test=request.node.nodeid,
