@@ -162,7 +162,7 @@ class Observations:
         self._flavor_option = flavor
         self._profile_filters = list(profile_filters)
         self._memo = {}
-        self._classes = {}
+        self._derived = {}  # (what, association class, namespace) -> derived data
 
     # -- operations -----------------------------------------------------------------
 
@@ -347,9 +347,18 @@ class Observations:
     def enumerate_names(self, assoc, ns) -> Outcome:
         return self.op("EnumerateInstanceNames", assoc.classname, namespace=ns)
 
+    def _cached(self, what, assoc, ns, compute):
+        key = (what, assoc.classname.lower(), ns_key(ns))
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
     def enumerated_pairs(self, assoc, ns):
         """{(profile key, element key): (profile path, element path)} from the
         enumeration in ``ns``, or None when the enumeration failed."""
+        return self._cached("pairs", assoc, ns, lambda: self._enumerated_pairs(assoc, ns))
+
+    def _enumerated_pairs(self, assoc, ns):
         out = self.enumerate(assoc, ns)
         if not out.ok:
             return None
@@ -365,6 +374,9 @@ class Observations:
     def linked_profiles(self, assoc) -> list:
         """The registered profiles the association refers to: from its
         instances' ConformantStandard, or from the class' default value."""
+        return self._cached("profiles", assoc, None, lambda: self._linked_profiles(assoc))
+
+    def _linked_profiles(self, assoc):
         keys = {}
         for ns in assoc.sides:
             if assoc.decl(ns) is None:
@@ -384,20 +396,25 @@ class Observations:
                 out.append(prof)
         return out
 
-    def elements(self, assoc) -> dict:
-        """{element key: path}: every managed element the association's
-        enumerations or forward traversal name."""
-        found = {}
+    def element_pairs(self, assoc) -> dict:
+        """{element key: (element path, {profile key: profile path})}: every
+        managed element the association's enumerations or forward traversal
+        name, with the profiles they name it for."""
+        return self._cached("elements", assoc, None, lambda: self._element_pairs(assoc))
+
+    def _element_pairs(self, assoc):
+        out = {}
         for ns in assoc.sides:
             if assoc.decl(ns) is None:
                 continue
-            for (_, ek), (_, me) in (self.enumerated_pairs(assoc, ns) or {}).items():
-                found.setdefault(ek, me)
+            for (pk, ek), (cs, me) in (self.enumerated_pairs(assoc, ns) or {}).items():
+                out.setdefault(ek, (me, {}))[1][pk] = cs
         for prof in self.linked_profiles(assoc):
             fwd = self.forward(assoc, prof)
             for path in (fwd.value or []) if fwd.ok else []:
-                found.setdefault(path_key(path), _with_ns(path, self.interop_ns))
-        return found
+                elem = _with_ns(path, self.interop_ns)
+                out.setdefault(path_key(elem), (elem, {}))[1][prof.key] = prof.path
+        return out
 
     def forward(self, assoc, profile, **filters) -> Outcome:
         """AssociatorNames from a profile over the association, in the interop namespace."""

@@ -6,7 +6,7 @@ import re
 
 from pywbem import CIMInstanceName, WBEMServer
 
-from ..observe import RP, path_key
+from ..observe import ECTP, RP, path_key
 from . import Judge, Verdict, check, not_applicable
 
 REQUIRED = ("InstanceID", "RegisteredName", "RegisteredOrganization", "RegisteredVersion")
@@ -167,6 +167,16 @@ def central_instances(obs, profile):
         j.see(fwd)
         for path in (fwd.value or []):
             ours[path_key(path)] = path
+    # static instances of CIM_ElementConformsToProfile itself (not a subclass)
+    # are no association subject of ours, but they are central instances
+    base = obs.op("EnumerateInstances", ECTP, namespace=obs.interop_ns)
+    if base.ok:
+        for inst in base.value:
+            cs, me = inst.get("ConformantStandard"), inst.get("ManagedElement")
+            if inst.classname.lower() == ECTP.lower() and isinstance(cs, CIMInstanceName) \
+                    and isinstance(me, CIMInstanceName) and \
+                    path_key(cs, obs.interop_ns) == profile.key:
+                ours[path_key(me, obs.interop_ns)] = me
     before = len(obs.target.calls)
     server = WBEMServer(obs.target.conn)
     server._conn = _LoggedConnection(obs.target)  # its operations, logged and guarded

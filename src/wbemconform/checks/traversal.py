@@ -43,21 +43,7 @@ def _linked(obs, assoc):
 
 
 def _pairs_of_element(obs, assoc):
-    """{element key: (element path, {profile key: profile path})} from the
-    enumerations and the forward traversal."""
-    out = {}
-    for ns in assoc.sides:
-        if assoc.decl(ns) is None:
-            continue
-        for (pk, ek), (cs, me) in (obs.enumerated_pairs(assoc, ns) or {}).items():
-            out.setdefault(ek, (me, {}))[1][pk] = cs
-    for prof in _linked(obs, assoc):
-        fwd = obs.forward(assoc, prof)
-        for path in (fwd.value or []) if fwd.ok else []:
-            elem = path.copy()
-            elem.host = None
-            out.setdefault(path_key(elem, obs.interop_ns), (elem, {}))[1][prof.key] = prof.path
-    return out
+    return obs.element_pairs(assoc)
 
 
 @check("TR-1")
