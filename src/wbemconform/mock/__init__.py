@@ -10,10 +10,13 @@ pywbem_mock.
 from __future__ import annotations
 
 import os
+from copy import deepcopy
+from functools import lru_cache
 from pathlib import Path
 
 from pywbem import CIMInstance, CIMInstanceName
 from pywbem_mock import FakedWBEMConnection
+from pywbem_mock._providerdispatcher import ProviderDispatcher
 
 from ..mof import DEFAULT_NAMESPACE, MofLoadError, WmiMofCompiler
 from .broker import Registration, WmiBroker
@@ -49,9 +52,18 @@ def default_profile_files():
 class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
-    def __init__(self, providers=None, accept_remote_target_namespaces=False, **kwargs):
+    def __init__(self, providers=None, accept_remote_target_namespaces=False, base=None,
+                 **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
+        if base is not None:
+            # start from a copy of an already loaded schema: repository and
+            # provider registry copied together, so the CIM_Namespace
+            # provider in the copy serves the copied repository
+            repo, registry = deepcopy((base._cimrepository, base._provider_registry))
+            self._cimrepository = repo
+            self._provider_registry = registry
+            self._providerdispatcher = ProviderDispatcher(repo, registry)
         self._mainprovider = WmiBroker(
             self.host, self.disable_pull_operations, self.cimrepository,
             self._providerdispatcher, providers,
@@ -61,6 +73,9 @@ class WmiMockConnection(FakedWBEMConnection):
         self._provisioned = set()
         self._compiler = WmiMofCompiler(self, include_paths=[schema],
                                         ensure_namespace=self.ensure_namespace)
+        if base is not None:
+            self._provisioned = set(base._provisioned)
+            self._compiler._compiled = set(base._compiler._compiled)
 
     @property
     def broker(self) -> WmiBroker:
@@ -160,8 +175,19 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
     """
     conn = WmiMockConnection(providers=providers,
                              accept_remote_target_namespaces=accept_remote_target_namespaces,
-                             **kwargs)
-    schema = profiles_dir() / "schema"
+                             base=_schema_connection(str(profiles_dir())), **kwargs)
+    files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
+    for path in files:
+        conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
+    return conn
+
+
+@lru_cache(maxsize=2)
+def _schema_connection(profiles):
+    """A connection with the schema only, built once per process and copied
+    by every connect(): compiling the schema is most of a connect's cost."""
+    conn = WmiMockConnection()
+    schema = Path(profiles) / "schema"
     conn.ensure_namespace(INTEROP_NAMESPACE)
     conn.load_mof(schema / "interop.mof", namespace=INTEROP_NAMESPACE)
     # pywbem_mock's CIM_Namespace provider: namespaces become CIM_Namespace
@@ -171,7 +197,4 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
     conn.ensure_namespace(CIMV2_NAMESPACE)
     conn.load_mof(schema / "interop.mof", namespace=CIMV2_NAMESPACE)
     conn.load_mof(schema / "cimv2.mof", namespace=CIMV2_NAMESPACE)
-    files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
-    for path in files:
-        conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
     return conn

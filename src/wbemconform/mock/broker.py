@@ -759,3 +759,22 @@ class WmiBroker(MainProvider):
             inst.path = self._served_path(link.path)
             out.append(inst)
         return out
+
+    # ------------------------------------------------------------------
+    # OpenQueryInstances: WQL, paired with PullInstances (DSP0200)
+    # ------------------------------------------------------------------
+
+    def OpenQueryInstances(self, namespace, FilterQueryLanguage, FilterQuery,
+                           ReturnQueryResultClass=None, OperationTimeout=None,
+                           ContinueOnError=None, MaxObjectCount=None):
+        self._validate_pull_operations_enabled()
+        self.validate_namespace(namespace)
+        instances = self.ExecQuery(namespace, FilterQueryLanguage, FilterQuery)
+        result_class = None
+        if ReturnQueryResultClass:
+            result_class = self.get_class(namespace, parse_wql(FilterQuery).classname,
+                                          local_only=False, include_qualifiers=False,
+                                          include_classorigin=False)
+        return self._openquery_response(namespace, instances, "PullInstances",
+                                        OperationTimeout, MaxObjectCount, ContinueOnError,
+                                        result_class)
