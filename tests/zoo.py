@@ -18,7 +18,7 @@ def entries():
 
 def manifest(name):
     data = tomllib.loads((ZOO / name / "manifest.toml").read_text(encoding="utf-8"))
-    unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs"}
+    unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs", "quirks"}
     assert not unknown, f"{name}/manifest.toml: unknown keys {unknown}"
     bad = set(data["fails"]) - set(catalog())
     assert not bad, f"{name}/manifest.toml: ids not in the catalog: {bad}"
@@ -31,7 +31,7 @@ def options(name):
     mofs = [str(folder / m) for m in data.get("mofs", ["defect.mof"])]
     providers = [f"{prov}={folder / spec}" for prov, spec in data.get("providers", {}).items()]
     return TargetOptions(mock_mof=mofs, mock_providers=providers,
-                         flavor=data.get("flavor", "auto"))
+                         mock_quirks=data.get("quirks", []), flavor=data.get("flavor", "auto"))
 
 
 def command(name):
@@ -39,6 +39,7 @@ def command(name):
     opts = options(name)
     parts = ["pytest suites"] + [f"--wbem-mock-mof {m}" for m in opts.mock_mof] + \
         [f"--wbem-mock-provider {p}" for p in opts.mock_providers]
+    parts += [f"--wbem-mock-quirk {q}" for q in opts.mock_quirks]
     if opts.flavor != "auto":
         parts.append(f"--wbem-flavor {opts.flavor}")
     return " ".join(parts)

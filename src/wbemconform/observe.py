@@ -318,15 +318,19 @@ class Observations:
         return sorted(out, key=lambda a: a.label)
 
     def _impl_namespace(self, classname, decls):
+        """Where the elements live: the other namespace that declares the
+        class; else the one the interop side's MSFT_TargetNamespace names;
+        else where the instances' ManagedElement references point."""
         interop = ns_key(self.interop_ns)
         here = decls.get(interop)
-        if here is not None:
+        others = [k for k in decls if k != interop]
+        if here is not None and len(others) != 1:
             _, target = target_namespace(here.properties.get("ManagedElement"))
-            if target is not None and ns_key(target.name) != interop:
+            if target is not None and ns_key(target.name) != interop and \
+                    (not others or ns_key(target.name) in others):
                 return target.name
-        for key, decl in decls.items():
-            if key != interop:
-                return self._spelling(key)
+        if others:
+            return self._spelling(others[0])
         if here is not None:
             out = self.op("EnumerateInstanceNames", classname, namespace=self.interop_ns)
             for path in (out.value or []) if out.ok else []:

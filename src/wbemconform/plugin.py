@@ -54,6 +54,9 @@ def pytest_addoption(parser):
                 help="MOF for the embedded mock, instead of the example profiles (repeatable)")
     g.addoption("--wbem-mock-provider", metavar="NAME=FILE.py:CLASS", action="append",
                 default=[], help="a Python provider for the mock's provider NAME (repeatable)")
+    g.addoption("--wbem-mock-quirk", metavar="NAME", action="append", default=[],
+                help="switch on a seeded broker defect in the mock (negative controls; "
+                     "see wbemconform.mock.broker.QUIRKS)")
     g.addoption("--wbem-flavor", choices=("auto", "wmi", "dmtf"), default="auto",
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
     g.addoption("--wbem-profile", metavar="NAME[:VERSION]", action="append", default=[],
@@ -97,7 +100,8 @@ class State:
             ca_certs=c.getoption("--wbem-ca-certs"), timeout=c.getoption("--wbem-timeout"),
             interop_namespace=c.getoption("--wbem-interop-namespace"),
             mock_mof=c.getoption("--wbem-mock-mof"),
-            mock_providers=c.getoption("--wbem-mock-provider"), flavor=c.getoption("--wbem-flavor"),
+            mock_providers=c.getoption("--wbem-mock-provider"),
+            mock_quirks=c.getoption("--wbem-mock-quirk"), flavor=c.getoption("--wbem-flavor"),
             profiles=c.getoption("--wbem-profile"),
             allow_writes=c.getoption("--wbem-allow-writes"))
 

@@ -79,6 +79,7 @@ class TargetOptions:
     interop_namespace: str | None = None
     mock_mof: list = field(default_factory=list)
     mock_providers: list = field(default_factory=list)  # "NAME=FILE.py:CLASS"
+    mock_quirks: list = field(default_factory=list)  # seeded broker defects (negative controls)
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
@@ -190,11 +191,18 @@ def _open_mock(options):
         if not os.path.isfile(f):
             raise TargetSetupError(f"--wbem-mock-mof {f}: no such file")
     shown = ", ".join(os.path.basename(f) for f in (files or default_profile_files()))
-    description = f"embedded mock ({shown})"
+    description = f"embedded mock ({shown})" + (
+        f" with seeded defects {', '.join(options.mock_quirks)}" if options.mock_quirks else "")
     providers = load_mock_providers(options.mock_providers)
+    from .mock.broker import QUIRKS
+    unknown = set(options.mock_quirks) - set(QUIRKS)
+    if unknown:
+        raise TargetSetupError(f"--wbem-mock-quirk {', '.join(sorted(unknown))}: unknown; "
+                               f"known: {', '.join(sorted(QUIRKS))}")
+    quirks = list(options.mock_quirks)
     failures = []
     try:
-        conn = connect(files, providers=providers)
+        conn = connect(files, providers=providers, quirks=quirks)
     except MofLoadError as exc:
         if not _remote_namespace_error(exc):
             raise TargetSetupError(str(exc)) from None
@@ -203,7 +211,8 @@ def _open_mock(options):
         # requirement can still be observed.
         failures.append(str(exc))
         try:
-            conn = connect(files, providers=providers, accept_remote_target_namespaces=True)
+            conn = connect(files, providers=providers, quirks=quirks,
+                           accept_remote_target_namespaces=True)
         except MofLoadError as exc2:
             raise TargetSetupError(str(exc2)) from None
     return Target(conn, description, is_mock=True, allow_writes=True,

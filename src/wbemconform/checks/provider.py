@@ -9,6 +9,7 @@ from pywbem._cim_constants import (CIM_ERR_INVALID_QUERY, CIM_ERR_NOT_SUPPORTED,
 from ..observe import ns_key, path_key
 from ..target import WriteRefused
 from . import Judge, check, not_applicable
+from .traversal import _missing_like
 
 QUERY_REFUSALS = (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
@@ -168,6 +169,12 @@ def writes_refused(obs, assoc):
     if not obs.target.allow_writes:
         return not_applicable("writes are not allowed against this target "
                               "(use --wbem-allow-writes to check PR-5)")
+    dynamic = [d for d in assoc.decls.values()
+               if d.qualifiers.get("Dynamic") is not None and d.qualifiers["Dynamic"].value]
+    if not dynamic:
+        return not_applicable(f"{assoc.classname} is not provider-backed (no Dynamic "
+                              "qualifier): its instances live in the repository, which "
+                              "accepts writes by design")
     j = Judge()
     tried = 0
     for ns in _served_sides(obs, assoc):
@@ -179,6 +186,10 @@ def writes_refused(obs, assoc):
         path.namespace = path.namespace or ns
         path.host = None
         copy = CIMInstance(victim.classname, properties=dict(victim.items()))
+        element = victim.get("ManagedElement")
+        fresh = _missing_like(element) if element is not None else None
+        if fresh is not None:  # a new pair, so that "already exists" is no refusal
+            copy["ManagedElement"] = fresh
         attempts = (("CreateInstance", (copy,), {"namespace": ns}),
                     ("ModifyInstance", (_with_path(victim, path),), {}),
                     ("DeleteInstance", (path,), {}))

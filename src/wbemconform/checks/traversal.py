@@ -13,18 +13,21 @@ SAMPLE = 10  # elements probed where one call per element adds nothing new
 
 
 def _expected_by_profile(obs, assoc):
-    """{profile key: {element key: path}} from the association's enumeration
-    (interop side first), or None when no enumeration works."""
+    """{profile key: {element key: path}}: every pair the association's
+    enumerations list, on either side; (None, None) when no enumeration works."""
+    out, listings = {}, []
     for ns in assoc.sides:
         if assoc.decl(ns) is None:
             continue
         pairs = obs.enumerated_pairs(assoc, ns)
-        if pairs is not None:
-            out = {}
-            for (pk, ek), (_, me) in pairs.items():
-                out.setdefault(pk, {})[ek] = me
-            return out, obs.enumerate(assoc, ns)
-    return None, None
+        if pairs is None:
+            continue
+        listings.append(obs.enumerate(assoc, ns))
+        for (pk, ek), (_, me) in pairs.items():
+            out.setdefault(pk, {})[ek] = me
+    if not listings:
+        return None, None
+    return out, listings
 
 
 def _keys(paths, ns):
@@ -51,10 +54,9 @@ def forward_traversal(obs, assoc):
     profiles = _linked(obs, assoc)
     if not profiles:
         return not_applicable(f"no registered profile refers to {assoc.classname} (see EC-5)")
-    expected, listing = _expected_by_profile(obs, assoc)
+    expected, listings = _expected_by_profile(obs, assoc)
     j = Judge()
-    if listing is not None:
-        j.see(listing)
+    j.see(*(listings or ()))
     total = 0
     for prof in profiles:
         fwd = obs.forward(assoc, prof)

@@ -53,7 +53,7 @@ class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
     def __init__(self, providers=None, accept_remote_target_namespaces=False, base=None,
-                 **kwargs):
+                 quirks=(), **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
         if base is not None:
@@ -67,7 +67,7 @@ class WmiMockConnection(FakedWBEMConnection):
         self._mainprovider = WmiBroker(
             self.host, self.disable_pull_operations, self.cimrepository,
             self._providerdispatcher, providers,
-            accept_remote_target_namespaces=accept_remote_target_namespaces)
+            accept_remote_target_namespaces=accept_remote_target_namespaces, quirks=quirks)
         schema = profiles_dir() / "schema"
         self._schema_dir = schema
         self._provisioned = set()
@@ -157,7 +157,7 @@ class WmiMockConnection(FakedWBEMConnection):
 
 
 def connect(mof_files=None, providers=None, accept_remote_target_namespaces=False,
-            **kwargs) -> WmiMockConnection:
+            quirks=(), **kwargs) -> WmiMockConnection:
     """A mock WBEM server loaded with the schema and profiles.
 
     Parameters:
@@ -169,13 +169,16 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
       accept_remote_target_namespaces: load a remote MSFT_TargetNamespace
         (using its namespace part) instead of failing; WMI rejects it, so
         this is only for observing a defective MOF further.
+      quirks: names from ``wbemconform.mock.broker.QUIRKS``: deliberate
+        CIMOM defects for negative controls (never for a real check).
       kwargs: passed to FakedWBEMConnection (e.g. ``timeout``).
 
     Raises MofLoadError (``file:line: message``) when a MOF file is wrong.
     """
     conn = WmiMockConnection(providers=providers,
                              accept_remote_target_namespaces=accept_remote_target_namespaces,
-                             base=_schema_connection(str(profiles_dir())), **kwargs)
+                             base=_schema_connection(str(profiles_dir())), quirks=quirks,
+                             **kwargs)
     files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
     for path in files:
         conn.load_mof(path, namespace=DEFAULT_NAMESPACE)

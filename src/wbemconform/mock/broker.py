@@ -32,7 +32,7 @@ from copy import deepcopy
 
 from pywbem import CIMError, CIMInstanceName, CIMQualifier
 from pywbem._cim_constants import (
-    CIM_ERR_FAILED, CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_PARAMETER,
+    CIM_ERR_FAILED, CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_INVALID_PARAMETER,
     CIM_ERR_INVALID_QUERY, CIM_ERR_INVALID_SUPERCLASS, CIM_ERR_NOT_FOUND,
     CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 from pywbem_mock import MainProvider
@@ -43,11 +43,17 @@ from .paths import normalize_namespace, path_key, with_namespace
 from .providers import (TARGET_NAMESPACE_QUALIFIER, ConformsToProfileProvider,
                         ProviderServices, target_namespace_of)
 
-__all__ = ["WmiBroker", "Registration"]
+__all__ = ["WmiBroker", "Registration", "QUIRKS"]
 
 PROVIDER_CLASS = "__Win32Provider"
 REGISTRATION_CLASS = "__InstanceProviderRegistration"
 ECTP_CLASS = "CIM_ElementConformsToProfile"
+
+#: Deliberate broker defects a negative control can switch on: what a
+#: CIMOM (not a provider) gets wrong, which no provider can seed.
+QUIRKS = {
+    "result-class-ignored": "associator operations ignore the ResultClass filter",
+}
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ class WmiBroker(MainProvider):
 
     def __init__(self, host, disable_pull_operations, cimrepository,
                  provider_dispatcher, providers=None,
-                 accept_remote_target_namespaces=False):
+                 accept_remote_target_namespaces=False, quirks=()):
         super().__init__(host, disable_pull_operations, cimrepository,
                          provider_dispatcher)
         self._factories = {k.lower(): v for k, v in (providers or {}).items()}
@@ -158,6 +164,11 @@ class WmiBroker(MainProvider):
         #: Lenient mode: load a remote MSFT_TargetNamespace (and use its
         #: namespace part) instead of rejecting the class, as WMI would.
         self.accept_remote_target_namespaces = accept_remote_target_namespaces
+        unknown = set(quirks) - set(QUIRKS)
+        if unknown:
+            raise ValueError(f"unknown mock quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
+        #: Seeded CIMOM defects, for negative controls only (see QUIRKS).
+        self.quirks = frozenset(quirks)
 
     # ------------------------------------------------------------------
     # change tracking
@@ -180,8 +191,12 @@ class WmiBroker(MainProvider):
         ns = normalize_namespace(namespace)
         sch = self._schemas.get(ns)
         if sch is None:
-            sch = _Schema(self.cimrepository.get_class_store(namespace),
-                          self.accept_remote_target_namespaces)
+            try:
+                store = self.cimrepository.get_class_store(namespace)
+            except KeyError:
+                raise CIMError(CIM_ERR_INVALID_NAMESPACE,
+                               f"namespace {namespace!r} does not exist") from None
+            sch = _Schema(store, self.accept_remote_target_namespaces)
             self._schemas[ns] = sch
         return sch
 
@@ -655,11 +670,18 @@ class WmiBroker(MainProvider):
                        f"{param} {classname!r} is not a class in namespace {namespace!r}")
 
     def _far_is_a(self, namespace, link, role, far, result_class):
-        """Whether the far end is a ResultClass, resolving classes where WMI
-        does: in the namespace the reference's MSFT_TargetNamespace names, or
-        else in the namespace of the request."""
+        """Whether the far end is a ResultClass. For a provider's (dynamic)
+        association, classes resolve where WMI resolves them: in the namespace
+        the reference's MSFT_TargetNamespace names, or else in the namespace
+        of the request. A static association instance is the repository's own
+        data, resolved as DMTF servers do: in the far object's namespace."""
+        if "result-class-ignored" in self.quirks:
+            return True
         ref = self.schema(namespace).ref(link.classname, role)
-        where = (ref.target_namespace if ref and ref.target_namespace else namespace)
+        if link.instance is None:  # static
+            where = far.namespace or namespace
+        else:
+            where = (ref.target_namespace if ref and ref.target_namespace else namespace)
         try:
             schema = self.schema(where)
         except CIMError:

@@ -1,0 +1,519 @@
+"""The HTML conformance report, rendered from a ``--conformance-json`` document.
+
+    from wbemconform.report import render_report, write_report
+    html = render_report(doc)                      # one self-contained page
+    write_report(doc, "reports/conformance.html", baseline=old_doc)
+
+The page has no external resource (inline CSS and JS); it is rendered with
+the Jinja2 templates in ``templates/`` (autoescaped). This module turns the
+document into a view model -- header, verdict, matrix, details, waivers,
+baseline diff -- so that the templates only loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["render_report", "write_report", "validate_document", "ReportError",
+           "pywbemcli_command", "MAX_EVIDENCE", "MAX_PROBLEMS"]
+
+SCHEMA_VERSION = 1  # the results.py document this module reads
+VERDICTS = ("pass", "fail", "error", "skip", "not-applicable", "waived")
+VERDICT_TEXT = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "skip": "skip",
+                "not-applicable": "n/a", "waived": "waived"}
+FAILING = ("fail", "error")
+LEVELS = ("MUST", "SHOULD", "MAY")
+# worst first: which verdict speaks for a row or a column
+_RANK = {"error": 0, "fail": 1, "waived": 2, "pass": 3, "not-applicable": 4, "skip": 5}
+GROUPS = {
+    "RP": "Profile registration",
+    "EC": "Element-conformance association classes",
+    "TR": "Traversal",
+    "RC": "ResultClass filtering",
+    "PR": "Association provider",
+    "SC": "Schema",
+    "ER": "Error handling",
+    "CI": "Central instances",
+}
+KIND_TITLES = {"target": "Target", "profile": "Registered profiles",
+               "association": "Associations"}
+SHORT_KIND_TITLES = {"target": "Target", "profile": "Profiles", "association": "Assocs"}
+# caps that keep a report of a big target small; what is left out is counted
+MAX_EVIDENCE = 25
+MAX_PROBLEMS = 50
+MAX_TEXT = 3000
+MAX_ROWS = 200  # rows of the baseline-diff tables
+
+_VARIANT = re.compile(r"^(.*\S) \[([^\[\]]+)\]$")
+
+
+class ReportError(ValueError):
+    """The document is not a results document this version can render."""
+
+
+# -- input -------------------------------------------------------------------
+
+def validate_document(doc, where="results"):
+    """Raise ReportError (one line, naming ``where``) unless ``doc`` is a results document."""
+    if not isinstance(doc, dict):
+        raise ReportError(f"{where}: not a wbemconform results document "
+                          f"(a JSON {type(doc).__name__}, expected an object)")
+    if doc.get("tool", "wbemconform") != "wbemconform" or "schema" not in doc:
+        raise ReportError(f"{where}: not a wbemconform results document "
+                          "(no \"schema\", or \"tool\" is not wbemconform)")
+    if doc["schema"] != SCHEMA_VERSION:
+        raise ReportError(f"{where}: results schema {doc['schema']!r} is not supported "
+                          f"(this version reads schema {SCHEMA_VERSION})")
+    reqs = doc.get("requirements")
+    if not isinstance(reqs, dict):
+        raise ReportError(f"{where}: results document without a \"requirements\" object")
+    for rid, req in reqs.items():
+        if not isinstance(req, dict) or not isinstance(req.get("subjects", {}), dict):
+            raise ReportError(f"{where}: requirement {rid!r} is malformed "
+                              "(expected an object with a \"subjects\" object)")
+        for subject, rec in req.get("subjects", {}).items():
+            if not isinstance(rec, dict) or rec.get("verdict") not in VERDICTS:
+                raise ReportError(f"{where}: requirement {rid} subject {subject!r} has no "
+                                  "valid verdict")
+
+
+def _effective(rec):
+    """The verdict a record counts as: waived failures count as "waived"."""
+    return "waived" if rec.get("waived") else rec["verdict"]
+
+
+def _redact(url):
+    """A URL without user name or password (the document's is already redacted:
+    this is a second line of defence)."""
+    if not isinstance(url, str) or "@" not in url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _is_url(target):
+    return isinstance(target, str) and target.startswith(("http://", "https://"))
+
+
+def _clip(text, limit=MAX_TEXT):
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} ... ({len(text) - limit} more characters)"
+
+
+def _split_variant(label):
+    """"X [property-based]" -> ("X", "property-based"); "X" -> ("X", "")."""
+    m = _VARIANT.match(label)
+    return (m.group(1), m.group(2)) if m else (label, "")
+
+
+class _Anchors:
+    """Stable, unique HTML ids: ``d-<REQ>-<slug of subject>``."""
+
+    def __init__(self):
+        self.used = set()
+
+    def __call__(self, rid, label):
+        base = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "x"
+        out = f"d-{rid}-{base}"
+        if out in self.used:
+            out += "-" + hashlib.sha1(label.encode()).hexdigest()[:8]
+        self.used.add(out)
+        return out
+
+
+# -- reproduce commands ------------------------------------------------------
+
+_ASSOC_OPTS = (("AssocClass", "--ac"), ("ResultClass", "--rc"), ("Role", "-r"),
+               ("ResultRole", "--rr"))
+_REF_OPTS = (("ResultClass", "--rc"), ("Role", "-r"))
+# operation -> (pywbemcli command words, names-only, options)
+_PYWBEMCLI = {
+    "AssociatorNames": ("instance associators", True, _ASSOC_OPTS),
+    "OpenAssociatorInstancePaths": ("instance associators", True, _ASSOC_OPTS),
+    "Associators": ("instance associators", False, _ASSOC_OPTS),
+    "OpenAssociatorInstances": ("instance associators", False, _ASSOC_OPTS),
+    "ReferenceNames": ("instance references", True, _REF_OPTS),
+    "OpenReferenceInstancePaths": ("instance references", True, _REF_OPTS),
+    "References": ("instance references", False, _REF_OPTS),
+    "OpenReferenceInstances": ("instance references", False, _REF_OPTS),
+    "GetInstance": ("instance get", False, ()),
+    "DeleteInstance": ("instance delete", False, ()),
+    "EnumerateInstances": ("instance enumerate", False, ()),
+    "OpenEnumerateInstances": ("instance enumerate", False, ()),
+    "EnumerateInstanceNames": ("instance enumerate", True, ()),
+    "OpenEnumerateInstancePaths": ("instance enumerate", True, ()),
+    "GetClass": ("class get", False, ()),
+    "ExecQuery": ("instance query", False, ()),
+}
+_CLASS_OPS = {"EnumerateInstances", "OpenEnumerateInstances", "EnumerateInstanceNames",
+              "OpenEnumerateInstancePaths", "GetClass"}
+_OBJECT_ARGS = ("arg0", "ObjectName", "InstanceName", "ClassName")
+
+
+def pywbemcli_command(server, evidence):
+    """The pywbemcli command line that issues the evidence's operation against
+    ``server`` (a URL), or None when pywbemcli has no equivalent."""
+    op = evidence.get("operation")
+    if op not in _PYWBEMCLI:
+        return None
+    words, names_only, options = _PYWBEMCLI[op]
+    args = dict(evidence.get("arguments") or {})
+    ns = args.get("namespace")
+    if op == "ExecQuery":
+        ql, query = args.get("arg0") or args.get("QueryLanguage"), \
+            args.get("arg1") or args.get("Query")
+        if not query:
+            return None
+        cmd = ["pywbemcli", "-s", server, *words.split(), str(query)]
+        if ql:
+            cmd += ["--ql", str(ql)]
+    else:
+        obj = next((str(args[k]) for k in _OBJECT_ARGS if args.get(k)), None)
+        if not obj:
+            return None
+        if op in _CLASS_OPS and ":" in obj:  # "ns:Class" (a CIMClassName's text)
+            prefix, _, obj = obj.rpartition(":")
+            ns = ns or re.sub(r"^//[^/]*/", "", prefix)
+        cmd = ["pywbemcli", "-s", server, *words.split(), obj]
+        for arg, opt in options:
+            if args.get(arg):
+                cmd += [opt, str(args[arg])]
+        if names_only:
+            cmd.append("--names-only")
+        if op in ("EnumerateInstances", "OpenEnumerateInstances") and \
+                args.get("DeepInheritance") is True:
+            cmd.append("--di")
+        if op == "GetClass":
+            if args.get("LocalOnly") is True:
+                cmd.append("--lo")
+            if args.get("IncludeQualifiers") is False:
+                cmd.append("--nq")
+    if ns:
+        cmd += ["-n", str(ns)]
+    return shlex.join(cmd)
+
+
+def _mock_mofs(doc):
+    """The --wbem-mock-mof values a mock run used, as far as the document says."""
+    opts = doc.get("options") or {}
+    for key in ("wbem_mock_mof", "mock_mof", "--wbem-mock-mof"):
+        if opts.get(key):
+            return list(opts[key])
+    m = re.match(r"^embedded mock \((.*)\)$", doc.get("target") or "")
+    if not m:
+        return []
+    names = [n.strip() for n in m.group(1).split(",") if n.strip()]
+    if names == _default_profile_names():
+        return []  # the example profiles: the default, no option needed
+    return names
+
+
+@lru_cache(maxsize=1)
+def _default_profile_names():
+    import os  # where the mock finds them (mock.profiles_dir), without importing the mock
+    roots = [Path(os.environ["WBEMCONFORM_PROFILES"])] if os.environ.get(
+        "WBEMCONFORM_PROFILES") else []
+    roots.append(Path(__file__).resolve().parents[2] / "profiles")
+    for root in roots:
+        if (root / "examples").is_dir():
+            return sorted(p.name for p in (root / "examples").glob("*.mof"))
+    return ["process.mof", "software_inventory.mof"]
+
+
+def _pytest_command(doc, test, target):
+    if not test:
+        return None
+    cmd = ["pytest", test, "-p", "no:cacheprovider"]
+    if _is_url(target):
+        cmd += ["--wbem-url", target]
+        if doc.get("flavor"):
+            cmd += ["--wbem-flavor", doc["flavor"]]
+    else:
+        for mof in _mock_mofs(doc):
+            cmd += ["--wbem-mock-mof", mof]
+    return shlex.join(cmd)
+
+
+# -- view model --------------------------------------------------------------
+
+def _fmt_args(args):
+    return [(k, v if isinstance(v, str) else repr(v)) for k, v in (args or {}).items()]
+
+
+def _record_view(doc, rid, label, rec, anchor, target):
+    eff = _effective(rec)
+    waiver = rec.get("waiver")
+    view = {
+        "label": label, "anchor": anchor, "verdict": eff, "raw": rec["verdict"],
+        "text": VERDICT_TEXT[eff], "message": _clip(rec.get("message")),
+        "test": rec.get("test"), "waiver": waiver,
+        "expired_waiver": bool(waiver and waiver.get("expired")) and not rec.get("waived"),
+        "case": eff in FAILING or eff == "waived",
+    }
+    if view["case"]:
+        problems = [_clip(p, 1000) for p in rec.get("problems") or []]
+        evidence = rec.get("evidence") or []
+        view["problems"] = problems[:MAX_PROBLEMS]
+        view["problems_left_out"] = max(0, len(problems) - MAX_PROBLEMS)
+        shown = []
+        for ev in evidence[:MAX_EVIDENCE]:
+            shown.append({
+                "operation": ev.get("operation"), "arguments": _fmt_args(ev.get("arguments")),
+                "outcome": ev.get("outcome"), "result": _clip(ev.get("result"), 1000),
+                "command": pywbemcli_command(target, ev) if _is_url(target) else None,
+            })
+        view["evidence"] = shown
+        view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE)
+        view["pytest"] = _pytest_command(doc, rec.get("test"), target)
+    return view
+
+
+def _worst(verdicts, default="skip"):
+    return min(verdicts, key=_RANK.get) if verdicts else default
+
+
+def _build(doc, baseline):
+    target = _redact(doc.get("target")) or "unknown"
+    reqs = doc["requirements"]
+    anchors = _Anchors()
+
+    # columns: target, then each profile, then each association, in order seen
+    columns = {"target": [], "profile": [], "association": []}
+    seen = set()
+    for req in reqs.values():
+        kind = req.get("subject") if req.get("subject") in columns else "target"
+        for label in req.get("subjects", {}):
+            base, _ = _split_variant(label)
+            if base == "target":
+                kind_of = "target"
+            else:
+                kind_of = kind
+            if (kind_of, base) not in seen:
+                seen.add((kind_of, base))
+                columns[kind_of].append(base)
+    if "target" not in columns["target"]:
+        columns["target"].insert(0, "target")
+    col_list = [(k, label) for k in ("target", "profile", "association")
+                for label in columns[k]]
+    col_index = {(k, label): i for i, (k, label) in enumerate(col_list)}
+    col_worst = [[] for _ in col_list]
+
+    groups = {}
+    details = []
+    failures = []       # MUST failures and errors (the gate's)
+    other_failures = []  # SHOULD / MAY
+    for rid, req in reqs.items():
+        kind = req.get("subject") if req.get("subject") in columns else "target"
+        level = req.get("level", "MUST")
+        by_variant = {}
+        records = []
+        for label, rec in req.get("subjects", {}).items():
+            base, variant = _split_variant(label)
+            k = "target" if base == "target" else kind
+            view = _record_view(doc, rid, label, rec, anchors(rid, label), target)
+            view["column"] = col_index[(k, base)]
+            view["variant"] = variant
+            records.append(view)
+            by_variant.setdefault(variant, []).append(view)
+            col_worst[view["column"]].append(view["verdict"])
+            if view["verdict"] in FAILING:
+                (failures if level == "MUST" else other_failures).append(
+                    {"rid": rid, "level": level, "label": label, "verdict": view["verdict"],
+                     "text": view["text"], "anchor": view["anchor"],
+                     "message": _clip(view["message"], 300)})
+        if not by_variant:
+            by_variant[""] = []
+        rows = []
+        for variant in sorted(by_variant, key=lambda v: (v != "", v)):
+            cells = [None] * len(col_list)
+            for view in by_variant[variant]:
+                cells[view["column"]] = view
+            rows.append({"variant": variant, "cells": cells,
+                         "verdict": _worst([v["verdict"] for v in by_variant[variant]])})
+        overall = req.get("verdict") or _worst([r["verdict"] for r in records])
+        counts = {v: 0 for v in VERDICTS}
+        for r in records:
+            counts[r["verdict"]] += 1
+        entry = {
+            "id": rid, "level": level, "group": req.get("group") or rid.split("-")[0],
+            "statement": req.get("statement", ""), "source": req.get("source", ""),
+            "flavor": req.get("flavor", ""), "kind": kind, "verdict": overall,
+            "verdict_text": VERDICT_TEXT.get(overall, overall), "rows": rows,
+            "records": records, "counts": counts,
+            "cases": [r for r in records if r["case"]],
+            "open": any(r["case"] for r in records),
+        }
+        groups.setdefault(entry["group"], []).append(entry)
+        details.append(entry)
+
+    order = [g for g in GROUPS if g in groups] + [g for g in groups if g not in GROUPS]
+    matrix_groups = [{"id": g, "title": GROUPS.get(g, g), "reqs": groups[g]} for g in order]
+    n = 0
+    for g in matrix_groups:  # the default (catalog) order, for the JS sort
+        for entry in g["reqs"]:
+            entry["order"] = n
+            n += 1
+
+    col_views = []
+    for i, (kind, label) in enumerate(col_list):
+        short = label
+        if kind == "association":  # "Profile -> ns:Class": the class says it
+            short = label.rpartition(":")[2] if " -> " in label else label
+        if len(short) > 34:
+            short = short[:21] + "\u2026" + short[-12:]
+        worst = _worst(col_worst[i], "skip")
+        col_views.append({"kind": kind, "label": label, "short": short, "verdict": worst})
+    col_groups = [{"kind": k, "span": len(columns[k]),
+                   "title": KIND_TITLES[k] if len(columns[k]) > 2 or k == "target"
+                   else SHORT_KIND_TITLES[k]}
+                  for k in ("target", "profile", "association") if columns[k]]
+
+    counts = doc.get("counts") or {}
+    counts = [{"verdict": v, "text": VERDICT_TEXT[v], "n": counts.get(v, 0)} for v in VERDICTS]
+    gate = doc.get("gate") or {}
+    setup_error = doc.get("setup_error")
+    gate_failures = gate.get("failures")
+    n_must = len(gate_failures) if gate_failures is not None else len(failures)
+    if setup_error:
+        verdict = {"ok": False, "title": "NOT CONFORMANT: the target could not be used",
+                   "sub": _clip(setup_error, 500)}
+    elif n_must or gate.get("passed") is False:
+        failing_reqs = sorted({f["rid"] for f in failures}, key=list(reqs).index)
+        verdict = {"ok": False,
+                   "title": f"NOT CONFORMANT: {n_must} MUST failure{'s' if n_must != 1 else ''}",
+                   "sub": (f"in {len(failing_reqs)} requirement"
+                           f"{'s' if len(failing_reqs) != 1 else ''}: "
+                           + ", ".join(failing_reqs)) if failing_reqs else ""}
+    else:
+        verdict = {"ok": True, "title": "CONFORMANT (MUST requirements)",
+                   "sub": "every MUST requirement passed or does not apply"}
+    notes = []
+    if other_failures:
+        notes.append(f"{len(other_failures)} SHOULD/MAY failure"
+                     f"{'s' if len(other_failures) != 1 else ''} (do not fail the gate)")
+    n_waived = sum(1 for d in details for r in d["records"] if r["verdict"] == "waived")
+    if n_waived:
+        notes.append(f"{n_waived} waived failure{'s' if n_waived != 1 else ''}")
+    waivers = []
+    for w in doc.get("waivers") or []:
+        status = "expired" if w.get("expired") else ("active" if w.get("matched") else "unused")
+        waivers.append({**w, "status": status})
+    n_expired = sum(1 for w in waivers if w["status"] == "expired")
+    if n_expired:
+        notes.append(f"{n_expired} expired waiver{'s' if n_expired != 1 else ''}")
+
+    server = doc.get("server") or {}
+    ops = doc.get("operations") or {}
+    facts = [
+        ("Target", target),
+        ("Server", " - ".join(str(server[k]) for k in ("brand", "description")
+                              if server.get(k)) or "not reported"),
+        ("Flavor", (doc.get("flavor") or "unknown")
+         + (f" ({doc['flavor_reason']})" if doc.get("flavor_reason") else "")),
+        ("Interop namespace", doc.get("interop_namespace") or "not found"),
+        ("Started", doc.get("started") or "?"),
+        ("Duration", f"{doc.get('duration_seconds', 0):.1f} s"
+         + (f", {ops['total']} operations" if ops.get("total") is not None else "")
+         + (f" ({ops['writes']} writes)" if ops.get("writes") else "")),
+        ("Suite version", f"{doc.get('tool', 'wbemconform')} {doc.get('suite_version', '?')}"),
+    ]
+    return {
+        "doc": doc, "target": target, "facts": facts, "verdict": verdict, "notes": notes,
+        "counts": counts, "failures": failures, "other_failures": other_failures,
+        "columns": col_views, "col_groups": col_groups, "groups": matrix_groups,
+        "details": details, "waivers": waivers, "setup_error": setup_error,
+        "load_failures": doc.get("load_failures") or [],
+        "verdicts": VERDICTS, "verdict_text": VERDICT_TEXT, "levels": LEVELS,
+        "is_url": _is_url(target),
+        "diff": _diff(doc, baseline, {(d["id"], r["label"]): r["anchor"]
+                                      for d in details for r in d["records"]})
+        if baseline is not None else None,
+    }
+
+
+def _diff(doc, baseline, anchors):
+    def flat(d):
+        return {(rid, label): _effective(rec)
+                for rid, req in d["requirements"].items()
+                for label, rec in req.get("subjects", {}).items()}
+    cur, old = flat(doc), flat(baseline)
+    regressed, fixed, changed, new, gone = [], [], [], [], []
+    for key, v in cur.items():
+        row = {"rid": key[0], "label": key[1], "now": v, "now_text": VERDICT_TEXT[v],
+               "anchor": anchors.get(key)}
+        if key not in old:
+            new.append(row)
+            continue
+        b = old[key]
+        row.update(before=b, before_text=VERDICT_TEXT[b])
+        if b == v:
+            continue
+        if v in FAILING and b not in FAILING:
+            regressed.append(row)
+        elif b in FAILING and v == "pass":
+            fixed.append(row)
+        else:
+            changed.append(row)
+    for key, b in old.items():
+        if key not in cur:
+            gone.append({"rid": key[0], "label": key[1], "before": b,
+                         "before_text": VERDICT_TEXT[b]})
+    new_ids = [rid for rid in doc["requirements"] if rid not in baseline["requirements"]]
+
+    def cap(rows):
+        return {"rows": rows[:MAX_ROWS], "left_out": max(0, len(rows) - MAX_ROWS),
+                "n": len(rows)}
+    return {
+        "baseline": {"target": _redact(baseline.get("target")),
+                     "started": baseline.get("started"),
+                     "suite_version": baseline.get("suite_version")},
+        "regressed": cap(regressed), "fixed": cap(fixed), "changed": cap(changed),
+        "new": cap(new), "gone": cap(gone), "new_ids": new_ids,
+    }
+
+
+# -- output ------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+    import markupsafe
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("wbemconform", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined)
+
+    @lru_cache(maxsize=None)
+    def inline(name):
+        """A template folder file's text, verbatim (the inline CSS and JS)."""
+        source = env.loader.get_source(env, name)[0]
+        return markupsafe.Markup(source.replace("</", "<\\/") if name.endswith(".js")
+                                 else source)
+    env.globals["inline"] = inline
+    return env
+
+
+def render_report(doc, baseline=None) -> str:
+    """The HTML report (one self-contained page) of a results document."""
+    validate_document(doc, "results")
+    if baseline is not None:
+        validate_document(baseline, "baseline")
+    model = _build(doc, baseline)
+    return _env().get_template("report.html.j2").render(**model)
+
+
+def write_report(doc, path, baseline=None):
+    """Render the report of ``doc`` to ``path`` (folders created); returns the path."""
+    html = render_report(doc, baseline)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
