@@ -29,6 +29,7 @@ from pywbem import (CIMError, MOFCompiler, MOFCompileError, MOFParseError,
                     MOFRepositoryError)
 from pywbem._mof_compiler import BaseRepositoryConnection
 from pywbem._cim_constants import CIM_ERR_ALREADY_EXISTS
+from pywbem._nocasedict import NocaseDict
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
 
@@ -234,7 +235,7 @@ class WmiMofCompiler(MOFCompiler):
             if prod.callable is not None:
                 prod.callable = _annotating(prod.callable)
         self.parser.parse = functools.partial(self.parser.parse, tracking=True)
-        self.parser.qualcache[default_namespace] = self.parser.qualcache.get(default_namespace, {})
+        self.parser.qualcache.setdefault(default_namespace, NocaseDict())
 
     # -- grammar callbacks -------------------------------------------------
 
@@ -251,7 +252,7 @@ class WmiMofCompiler(MOFCompiler):
                 parser_token=p)
         self._ensure_namespace(target.name)
         self.parser.target_namespace = target.name
-        self.parser.qualcache.setdefault(target.name, {})
+        self.parser.qualcache.setdefault(target.name, NocaseDict())
         self.parser.classnames.setdefault(target.name, [])
 
     def _include(self, name, p):

@@ -68,6 +68,8 @@ def pytest_addoption(parser):
     g.addoption("--wbem-operation-log", metavar="PATH",
                 help="write every operation issued (JSON lines) to PATH")
     g.addoption("--conformance-json", metavar="PATH", help="write the results as JSON to PATH")
+    g.addoption("--conformance-report", metavar="PATH",
+                help="write the HTML conformance report to PATH")
     g.addoption("--conformance-waivers", metavar="FILE",
                 help="TOML or YAML waivers: listed failures become xfail")
     parser.addini("wbemconform_suites", "paths whose tests are conformance tests",
@@ -351,10 +353,9 @@ def pytest_sessionfinish(session, exitstatus):
     target = state._target
     by_req = Counter(c.requirement or "discovery" for c in target.calls) if target else Counter()
     path = session.config.getoption("--conformance-json")
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        results.write_json(
-            path,
+    report = session.config.getoption("--conformance-report")
+    if path or report:
+        doc_kw = dict(
             target=(target.description if target else _scrub(
                 redact_url(session.config.getoption("--wbem-url") or "embedded mock"),
                 session.config)),
@@ -367,6 +368,15 @@ def pytest_sessionfinish(session, exitstatus):
                         if target else 0},
             load_failures=target.load_failures if target else (),
             waivers=state.waivers)
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            doc = results.write_json(path, **doc_kw)
+        else:
+            doc = results.to_json(**doc_kw)
+        if report:
+            from .report import write_report
+            # as the JSON reads back: the report is the same as `wbemconform report`'s
+            write_report(json.loads(json.dumps(doc, default=str)), report)
     oplog = session.config.getoption("--wbem-operation-log")
     if oplog and target:
         with open(oplog, "w", encoding="utf-8") as f:
@@ -421,6 +431,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"wbemconform: ERROR: {state.setup_error}", red=True)
         tr.write_line("conformance gate (MUST requirements): FAILED (the target could not "
                       "be used)", red=True, bold=True)
+        if config.getoption("--conformance-report"):
+            tr.write_line(f"report: {config.getoption('--conformance-report')}")
         return
     target = state._target
     if target is not None:
@@ -449,3 +461,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path = config.getoption("--conformance-json")
     if path:
         tr.write_line(f"results: {path}")
+    report = config.getoption("--conformance-report")
+    if report:
+        tr.write_line(f"report: {report}")

@@ -465,7 +465,7 @@ def _diff(doc, baseline, anchors):
     for key, b in old.items():
         if key not in cur:
             gone.append({"rid": key[0], "label": key[1], "before": b,
-                         "before_text": VERDICT_TEXT[b]})
+                         "before_text": VERDICT_TEXT[b], "anchor": None})
     new_ids = [rid for rid in doc["requirements"] if rid not in baseline["requirements"]]
 
     def cap(rows):
