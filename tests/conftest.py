@@ -51,3 +51,17 @@ def spec_mof(tmp_path):
         path.write_text(mof, encoding="utf-8")
         return path
     return make
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The defect zoo's table, when its test ran."""
+    import sys
+    module = sys.modules.get("test_defect_zoo")
+    rows = getattr(module, "TABLE", None)
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("defect zoo: defect -> expected ids -> failed ids")
+    for name, expected, failed in sorted(rows):
+        mark = "ok " if expected == failed else "MISMATCH"
+        tr.write_line(f"{mark} {name:40} {', '.join(expected) or '-':45} {', '.join(failed) or '-'}")

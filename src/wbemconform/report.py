@@ -231,11 +231,9 @@ def _default_profile_names():
 def _pytest_command(doc, test, target):
     if not test:
         return None
-    cmd = ["pytest", test, "-p", "no:cacheprovider"]
+    cmd = ["pytest", test]
     if _is_url(target):
         cmd += ["--wbem-url", target]
-        if doc.get("flavor"):
-            cmd += ["--wbem-flavor", doc["flavor"]]
     else:
         for mof in _mock_mofs(doc):
             cmd += ["--wbem-mock-mof", mof]
@@ -273,7 +271,31 @@ def _record_view(doc, rid, label, rec, anchor, target):
         view["evidence"] = shown
         view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE)
         view["pytest"] = _pytest_command(doc, rec.get("test"), target)
+        # the operation that shows the failure best: the first that did not
+        # succeed, else the last one issued
+        commands = [e for e in shown if e["command"]]
+        pick = next((e for e in commands if e["outcome"] != "ok"),
+                    commands[-1] if commands else None)
+        view["command"] = pick["command"] if pick else None
     return view
+
+
+def _real(columns, kind):
+    """How many subjects of a kind were discovered (not the plugin's "no profile")."""
+    return sum(1 for label in columns[kind] if label != f"no {kind}")
+
+
+def _plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _overall(views):
+    """A set of records' verdict, as results.Results.overall gives it: waived
+    failures do not count; only waived failures is a pass."""
+    if not views:
+        return "skip"
+    live = [v["verdict"] for v in views if v["verdict"] != "waived"]
+    return min(live, key=_RANK.get) if live else "pass"
 
 
 def _worst(verdicts, default="skip"):
@@ -337,8 +359,10 @@ def _build(doc, baseline):
             for view in by_variant[variant]:
                 cells[view["column"]] = view
             rows.append({"variant": variant, "cells": cells,
-                         "verdict": _worst([v["verdict"] for v in by_variant[variant]])})
-        overall = req.get("verdict") or _worst([r["verdict"] for r in records])
+                         "verdict": _overall(by_variant[variant])})
+        overall = req.get("verdict") or _overall(records)
+        if len(rows) == 1:
+            rows[0]["verdict"] = overall
         counts = {v: 0 for v in VERDICTS}
         for r in records:
             counts[r["verdict"]] += 1
@@ -367,8 +391,8 @@ def _build(doc, baseline):
         short = label
         if kind == "association":  # "Profile -> ns:Class": the class says it
             short = label.rpartition(":")[2] if " -> " in label else label
-        if len(short) > 34:
-            short = short[:21] + "\u2026" + short[-12:]
+        if len(short) > 32:
+            short = short[:19] + "\u2026" + short[-12:]
         worst = _worst(col_worst[i], "skip")
         col_views.append({"kind": kind, "label": label, "short": short, "verdict": worst})
     col_groups = [{"kind": k, "span": len(columns[k]),
@@ -391,7 +415,9 @@ def _build(doc, baseline):
                    "title": f"NOT CONFORMANT: {n_must} MUST failure{'s' if n_must != 1 else ''}",
                    "sub": (f"in {len(failing_reqs)} requirement"
                            f"{'s' if len(failing_reqs) != 1 else ''}: "
-                           + ", ".join(failing_reqs)) if failing_reqs else ""}
+                           + ", ".join(failing_reqs[:10])
+                           + (f" and {len(failing_reqs) - 10} more"
+                              if len(failing_reqs) > 10 else "")) if failing_reqs else ""}
     else:
         verdict = {"ok": True, "title": "CONFORMANT (MUST requirements)",
                    "sub": "every MUST requirement passed or does not apply"}
@@ -424,6 +450,9 @@ def _build(doc, baseline):
          + (f", {ops['total']} operations" if ops.get("total") is not None else "")
          + (f" ({ops['writes']} writes)" if ops.get("writes") else "")),
         ("Suite version", f"{doc.get('tool', 'wbemconform')} {doc.get('suite_version', '?')}"),
+        ("Checked", f"{len(reqs)} requirements on the target, "
+         f"{_plural(_real(columns, 'profile'), 'registered profile')}, "
+         f"{_plural(_real(columns, 'association'), 'association')}"),
     ]
     return {
         "doc": doc, "target": target, "facts": facts, "verdict": verdict, "notes": notes,
