@@ -36,6 +36,7 @@ from pywbem._cim_constants import (
     CIM_ERR_INVALID_QUERY, CIM_ERR_INVALID_SUPERCLASS, CIM_ERR_NOT_FOUND,
     CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 from pywbem_mock import MainProvider
+from pywbem_mock._mainprovider import INSTANCE_RETRIEVE_LOCAL_ONLY
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
 from ..wql import WqlSyntaxError, parse_wql
@@ -501,6 +502,13 @@ class WmiBroker(MainProvider):
         wanted = {p.lower() for p in property_list}
         return [n for n in names if n.lower() in wanted]
 
+    def _static_paths(self, namespace, classname):
+        """Paths (not copies) of the static instances of a class and its subclasses."""
+        tree = self.schema(namespace).subclasses(classname)
+        store = self.cimrepository.get_instance_store(namespace)
+        return [inst.path for inst in store.iter_values(copy=False)
+                if inst.classname.lower() in tree]
+
     def _split(self, namespace, classname):
         """(dynamic classes, has static classes) in a class's subtree."""
         schema = self.schema(namespace)
@@ -517,13 +525,15 @@ class WmiBroker(MainProvider):
                            f"class {ClassName!r} does not exist in namespace {namespace!r}")
         dyn, has_static = self._split(namespace, ClassName)
         out = []
+        pl = self._property_list(namespace, ClassName, PropertyList, DeepInheritance)
         if has_static:
-            out = super().EnumerateInstances(
-                namespace, ClassName, LocalOnly=LocalOnly, DeepInheritance=DeepInheritance,
-                IncludeQualifiers=IncludeQualifiers, IncludeClassOrigin=IncludeClassOrigin,
-                PropertyList=PropertyList)
+            # pywbem_mock deep-copies every instance of the namespace before
+            # filtering; copy only the matches
+            store = self.cimrepository.get_instance_store(namespace)
+            out = [self._get_instance(path, store, INSTANCE_RETRIEVE_LOCAL_ONLY,
+                                      IncludeClassOrigin, IncludeQualifiers, pl)
+                   for path in self._static_paths(namespace, ClassName)]
         if dyn:
-            pl = self._property_list(namespace, ClassName, PropertyList, DeepInheritance)
             for cls in dyn:
                 for inst in self._dynamic_instances(namespace, cls):
                     self.filter_properties(inst, pl)
@@ -536,7 +546,7 @@ class WmiBroker(MainProvider):
             raise CIMError(CIM_ERR_INVALID_CLASS,
                            f"class {ClassName!r} does not exist in namespace {namespace!r}")
         dyn, has_static = self._split(namespace, ClassName)
-        out = super().EnumerateInstanceNames(namespace, ClassName) if has_static else []
+        out = [p.copy() for p in self._static_paths(namespace, ClassName)] if has_static else []
         for cls in dyn:
             out.extend(inst.path for inst in self._dynamic_instances(namespace, cls))
         return out
