@@ -8,7 +8,6 @@ the command that reproduces it: save it as that.mof and run
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -18,7 +17,7 @@ from wbemconform.catalog import catalog
 from wbemconform.checks import run_check
 from wbemconform.mock import MofLoadError, connect
 from wbemconform.namespaces import parse_namespace
-from wbemconform.observe import Observations, path_key
+from wbemconform.observe import Observations
 from wbemconform.runner import run_catalog
 from wbemconform.strategies import (local_namespace_strings, remote_namespace_strings,
                                     topologies)

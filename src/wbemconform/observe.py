@@ -10,13 +10,11 @@ O(profiles + elements) operations whatever the number of checks.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from pywbem import CIMClass, CIMError, CIMInstanceName, WBEMServer
-from pywbem._cim_constants import (CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE,
-                                   CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED)
+from pywbem._cim_constants import (CIM_ERR_INVALID_CLASS)
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
 from .target import Call, ServerError, Target, TargetSetupError

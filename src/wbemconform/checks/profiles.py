@@ -7,7 +7,7 @@ import re
 from pywbem import CIMInstanceName, WBEMServer
 
 from ..observe import ECTP, RP, path_key
-from . import Judge, Verdict, check, not_applicable
+from . import Judge, check, not_applicable
 
 REQUIRED = ("InstanceID", "RegisteredName", "RegisteredOrganization", "RegisteredVersion")
 ORG_OTHER, ORG_DMTF = 1, 2

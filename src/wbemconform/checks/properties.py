@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ..namespaces import parse_namespace
-from ..observe import ECTP, RP, Observations, ns_key, path_key
-from . import Judge, Verdict, not_applicable
+from ..observe import ECTP, Observations, path_key
+from . import Judge, not_applicable
 from .profiles import unique_triple
 from .traversal import _linked, _pairs_of_element
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pywbem import CIMError, CIMInstance
-from pywbem._cim_constants import (CIM_ERR_INVALID_QUERY, CIM_ERR_NOT_SUPPORTED,
+from pywbem._cim_constants import (CIM_ERR_NOT_SUPPORTED,
                                    CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
-from ..observe import ns_key, path_key
+from ..observe import path_key
 from ..target import WriteRefused
 from . import Judge, check, not_applicable
 from .traversal import _missing_like

@@ -14,7 +14,7 @@ from copy import deepcopy
 from functools import lru_cache
 from pathlib import Path
 
-from pywbem import CIMInstance, CIMInstanceName
+from pywbem import CIMInstanceName
 from pywbem_mock import FakedWBEMConnection
 from pywbem_mock._providerdispatcher import ProviderDispatcher
 
