@@ -155,6 +155,10 @@ class _ConnectionHandle(BaseRepositoryConnection):
         self.conn = None  # the compiler wants a WBEMConnection or None here
         self._conn = conn
         self._default_namespace = default_namespace
+        # the compiler asks for an instance's class once per "instance of":
+        # remember classes (as pywbem_mock's own compiler connection does)
+        # until a class changes
+        self._classes = {}
 
     @property
     def default_namespace(self):
@@ -186,15 +190,23 @@ class _ConnectionHandle(BaseRepositoryConnection):
         return self._conn.DeleteInstance(*args, **kwargs)
 
     def GetClass(self, *args, **kwargs):
-        return self._conn.GetClass(*args, namespace=self._ns(kwargs), **kwargs)
+        ns = self._ns(kwargs)
+        key = (ns.lower(), str(args[0] if args else kwargs.get("ClassName")).lower(),
+               tuple(sorted((k, str(v)) for k, v in kwargs.items())))
+        if key not in self._classes:
+            self._classes[key] = self._conn.GetClass(*args, namespace=ns, **kwargs)
+        return self._classes[key].copy()
 
     def CreateClass(self, *args, **kwargs):
+        self._classes.clear()
         return self._conn.CreateClass(*args, namespace=self._ns(kwargs), **kwargs)
 
     def ModifyClass(self, *args, **kwargs):
+        self._classes.clear()
         return self._conn.ModifyClass(*args, namespace=self._ns(kwargs), **kwargs)
 
     def DeleteClass(self, *args, **kwargs):
+        self._classes.clear()
         return self._conn.DeleteClass(*args, namespace=self._ns(kwargs), **kwargs)
 
     def EnumerateQualifiers(self, *args, **kwargs):

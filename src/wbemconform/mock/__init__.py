@@ -124,7 +124,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_CreateInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace)
+            self.broker.changed(namespace, classes=False)
 
     def _imeth_ModifyInstance(self, namespace, **params):
         inst = params["ModifiedInstance"]
@@ -135,7 +135,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_ModifyInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace)
+            self.broker.changed(namespace, classes=False)
 
     def _imeth_DeleteInstance(self, namespace, **params):
         path = params["InstanceName"]
@@ -146,7 +146,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_DeleteInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace)
+            self.broker.changed(namespace, classes=False)
 
     def _imeth_ExecQuery(self, namespace, **params):
         instances = self._mainprovider.ExecQuery(

@@ -178,13 +178,15 @@ class WmiBroker(MainProvider):
     def generation(self, namespace):
         return self._generations[normalize_namespace(namespace)]
 
-    def changed(self, namespace=None):
-        """Forget what was derived from a namespace (all when None)."""
+    def changed(self, namespace=None, classes=True):
+        """Forget what was derived from a namespace (all when None); an
+        instance write (``classes=False``) leaves the class summary alone."""
         spaces = [normalize_namespace(namespace)] if namespace else \
             [normalize_namespace(ns) for ns in self.namespaces]
         for ns in spaces:
             self._generations[ns] += 1
-            self._schemas.pop(ns, None)
+            if classes:
+                self._schemas.pop(ns, None)
             self._registrations.pop(ns, None)
             self._static_links.pop(ns, None)
 
@@ -456,7 +458,7 @@ class WmiBroker(MainProvider):
             if not reg.supports_delete:
                 self._refuse(reg, "DeleteInstance", "SupportsDelete")
             result = provider.delete_instance(namespace, obj)
-        self.changed(namespace)
+        self.changed(namespace, classes=False)
         return result
 
     # ------------------------------------------------------------------
@@ -667,7 +669,14 @@ class WmiBroker(MainProvider):
             raise CIMError(CIM_ERR_INVALID_PARAMETER,
                            f"class {source.classname!r} of the source object does not "
                            f"exist in namespace {src_ns!r}")
-        if self.instance_or_none(source) is None:
+        if self.is_dynamic(src_ns, source.classname):
+            exists = self.instance_or_none(source) is not None
+        else:  # a static instance: look, do not copy
+            store = self.cimrepository.get_instance_store(src_ns)
+            key = source.copy()
+            key.host = None
+            exists = store.object_exists(key)
+        if not exists:
             raise CIMError(CIM_ERR_NOT_FOUND, f"the source object {source} does not exist")
         return source
 
