@@ -17,6 +17,7 @@ from pywbem import CIMClass, CIMError, CIMInstanceName, WBEMServer
 from pywbem._cim_constants import (CIM_ERR_INVALID_CLASS)
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
+from .paths import ns_key, path_key, with_namespace
 from .target import Call, ServerError, Target, TargetSetupError
 
 __all__ = ["Observations", "Outcome", "Profile", "Association", "ECTP", "RP",
@@ -26,27 +27,6 @@ ECTP = "CIM_ElementConformsToProfile"
 RP = "CIM_RegisteredProfile"
 TARGET_NS = "MSFT_TargetNamespace"
 ORG_OTHER = 1
-
-
-def ns_key(ns):
-    return ns.strip("/").lower() if ns else None
-
-
-def path_key(path, default_ns=None):
-    """A comparable identity for an instance path (host ignored)."""
-    ns = ns_key(path.namespace) or ns_key(default_ns)
-    keys = []
-    for name, value in path.keybindings.items():
-        if isinstance(value, CIMInstanceName):
-            value = path_key(value, ns)
-        elif isinstance(value, bool):
-            pass
-        elif isinstance(value, int):
-            value = int(value)
-        else:
-            value = str(value)
-        keys.append((name.lower(), value))
-    return (ns, path.classname.lower(), tuple(sorted(keys)))
 
 
 @dataclass
@@ -448,12 +428,7 @@ class Observations:
 
 
 def _with_ns(path, ns):
-    out = path.copy()
-    if not out.namespace:
-        out.namespace = ns
-    out.namespace = out.namespace.strip("/")
-    out.host = None
-    return out
+    return with_namespace(path, ns)
 
 
 def _profile_matches(profile, spec):

@@ -49,6 +49,12 @@ class Judge:
         self.see(*outcomes)
         return self
 
+    def failed_call(self, what, outcome):
+        """Record an operation that answered with a CIM error."""
+        err = outcome.error
+        return self.fail(f"{what} failed: {err.status_code_name}: {err.status_description}",
+                         outcome)
+
     def verdict(self, ok_message) -> Verdict:
         if self.problems:
             return Verdict("fail", self.problems[0] if len(self.problems) == 1 else

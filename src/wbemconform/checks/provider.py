@@ -30,8 +30,7 @@ def enumeration_works(obs, assoc):
         j.see(insts, names)
         for label, out in (("EnumerateInstances", insts), ("EnumerateInstanceNames", names)):
             if not out.ok:
-                j.fail(f"{label}({assoc.classname}) in {ns} failed: "
-                       f"{out.error.status_code_name}: {out.error.status_description}", out)
+                j.failed_call(f"{label}({assoc.classname}) in {ns}", out)
         if insts.ok and names.ok:
             a = {path_key(i.path, ns): i.path for i in insts.value}
             b = {path_key(p, ns): p for p in names.value}

@@ -62,8 +62,7 @@ def forward_traversal(obs, assoc):
         fwd = obs.forward(assoc, prof)
         j.see(fwd)
         if not fwd.ok:
-            j.fail(f"AssociatorNames({prof.label}, AssocClass={assoc.classname}) failed: "
-                   f"{fwd.error.status_code_name}: {fwd.error.status_description}", fwd)
+            j.failed_call(f"AssociatorNames({prof.label}, AssocClass={assoc.classname})", fwd)
             continue
         total += len(fwd.value)
         for path in fwd.value:
@@ -90,8 +89,7 @@ def reverse_traversal(obs, assoc):
         if len(j.evidence) < 12:
             j.see(rev)
         if not rev.ok:
-            j.fail(f"AssociatorNames({elem}, AssocClass={assoc.classname}) failed: "
-                   f"{rev.error.status_code_name}: {rev.error.status_description}", rev)
+            j.failed_call(f"AssociatorNames({elem}, AssocClass={assoc.classname})", rev)
             continue
         got = _keys(rev.value, elem.namespace)
         for path in rev.value:
@@ -254,8 +252,7 @@ def resultclass_from_profile(obs, assoc):
             out = obs.forward(assoc, prof, ResultClass=cls)
             j.see(out)
             if not out.ok:
-                j.fail(f"AssociatorNames({prof.label}, ResultClass={cls}) failed: "
-                       f"{out.error.status_code_name}: {out.error.status_description}", out)
+                j.failed_call(f"AssociatorNames({prof.label}, ResultClass={cls})", out)
                 continue
             _diff(j, f"AssociatorNames({prof.label}, ResultClass={cls})",
                   _keys(out.value, obs.interop_ns), want, out)
@@ -275,8 +272,7 @@ def resultclass_from_element(obs, assoc):
         if len(j.evidence) < 12:
             j.see(out)
         if not out.ok:
-            j.fail(f"AssociatorNames({elem}, ResultClass={RP}) failed: "
-                   f"{out.error.status_code_name}: {out.error.status_description}", out)
+            j.failed_call(f"AssociatorNames({elem}, ResultClass={RP})", out)
             continue
         got = _keys(out.value, obs.interop_ns)
         for pk, ppath in profiles.items():

@@ -40,7 +40,7 @@ from pywbem_mock._mainprovider import INSTANCE_RETRIEVE_LOCAL_ONLY
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
 from ..wql import WqlSyntaxError, parse_wql
-from .paths import normalize_namespace, path_key, with_namespace
+from ..paths import normalize_namespace, path_key, with_namespace
 from .providers import (TARGET_NAMESPACE_QUALIFIER, ConformsToProfileProvider,
                         ProviderServices, target_namespace_of)
 

@@ -23,7 +23,7 @@ from pywbem import CIMError, CIMInstance, CIMInstanceName
 from pywbem._cim_constants import CIM_ERR_NOT_SUPPORTED
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
-from .paths import normalize_namespace, path_key, with_namespace
+from ..paths import normalize_namespace, path_key, with_namespace
 
 __all__ = ["InstanceProvider", "ConformsToProfileProvider", "ProviderServices",
            "target_namespace_of"]

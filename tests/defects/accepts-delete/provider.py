@@ -1,7 +1,7 @@
 """accepts-delete: an association provider that honours DeleteInstance."""
 
 from wbemconform.mock import ConformsToProfileProvider
-from wbemconform.mock.paths import path_key
+from wbemconform.paths import path_key
 
 
 class DeletableAssociation(ConformsToProfileProvider):

@@ -4,7 +4,7 @@ from pywbem import CIMError, CIMInstance, CIMInstanceName, Uint32
 from pywbem._cim_constants import CIM_ERR_FAILED
 
 from wbemconform.mock import InstanceProvider
-from wbemconform.mock.paths import path_key
+from wbemconform.paths import path_key
 
 PROCESSES = ((4, "System"), (388, "smss.exe"), (2816, "WmiPrvSE.exe"))
 

@@ -11,7 +11,11 @@ from pywbem import CIMInstanceName
 
 
 def normalize_namespace(ns: str | None) -> str | None:
+    """A namespace name for comparisons: no leading/trailing '/', lower case."""
     return ns.strip("/").lower() if ns else None
+
+
+ns_key = normalize_namespace
 
 
 def path_key(path: CIMInstanceName, default_namespace: str | None = None):
