@@ -21,11 +21,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from fake_http import closed_port, fake_server
+
 from wbemconform import cli
-from wbemconform.report import (MAX_EVIDENCE, ReportError, pywbemcli_command, render_report,
-                                validate_document, write_report)
+from wbemconform.report import (
+    MAX_EVIDENCE,
+    ReportError,
+    pywbemcli_command,
+    render_report,
+    validate_document,
+    write_report,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -125,7 +131,7 @@ def check_matrix(page, doc):
         href = cell["href"]
         assert href and href.startswith("#d-"), cell
         assert href[1:] in page.by_id, f"cell links to a missing anchor: {href}"
-        tag, attrs = page.by_id[href[1:]]
+        _, attrs = page.by_id[href[1:]]
         key = (attrs["data-req"], attrs["data-subject"])
         assert key in recs and key not in seen, key
         seen.add(key)
@@ -147,7 +153,7 @@ def check_self_contained(html, page):
 def run_suites(*args, cwd=REPO, env=None):
     cmd = [sys.executable, "-m", "pytest", str(SUITES), "-p", "no:cacheprovider",
            "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), *map(str, args)]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(cmd, cwd=cwd, check=False, capture_output=True, text=True, env=env, timeout=600)
 
 
 # -- real runs (once per module) -------------------------------------------------
@@ -249,7 +255,7 @@ def test_failing_report(runs):
         anchor = cell["href"][1:]
         block = html[html.index(f'id="{anchor}"'):]
         block = block[:block.index("</div>\n", block.index('class="repro"'))]
-        tag, attrs = page.by_id[anchor]
+        _, attrs = page.by_id[anchor]
         rec = doc["requirements"][attrs["data-req"]]["subjects"][attrs["data-subject"]]
         assert "<b>Evidence</b>" in block
         ev = rec["evidence"][0]
@@ -306,7 +312,7 @@ def test_baseline_diff(runs):
     del old["requirements"]["TR-2"]["subjects"][label]
     newer = render_report(doc, baseline=old)
     new = section(newer, "diff-new")
-    assert f"<td>TR-2</td><td><a href=" in new and "<td>TR-1</td>" in new
+    assert "<td>TR-2</td><td><a href=" in new and "<td>TR-1</td>" in new
     assert "requirements new since then: TR-1" in newer
 
 
@@ -391,8 +397,8 @@ def test_pywbemcli_commands_for_url_targets():
     cases = [
         ({"operation": "AssociatorNames", "arguments": {
             "arg0": path, "AssocClass": "X_ECTP", "ResultClass": "Win32_Process"}},
-         f"pywbemcli -s {url} instance associators '{path}' --ac X_ECTP --rc Win32_Process "
-         "--names-only"),
+         (f"pywbemcli -s {url} instance associators '{path}' --ac X_ECTP --rc Win32_Process "
+          "--names-only")),
         ({"operation": "References", "arguments": {"arg0": path, "ResultClass": "X_ECTP",
                                                    "Role": "ConformantStandard"}},
          f"pywbemcli -s {url} instance references '{path}' --rc X_ECTP -r ConformantStandard"),
@@ -433,7 +439,7 @@ def test_url_target_report_has_pywbemcli_reproduction_and_caps_evidence():
             "&#39;root/interop:P.InstanceID=&#34;p&#34;&#39; --ac X_ECTP --rc C0 "
             "--names-only") in html
     assert "--wbem-url https://srv.example:5989" in html
-    assert "--rc C%d " % (MAX_EVIDENCE - 1) in html and "--rc C%d " % MAX_EVIDENCE not in html
+    assert f"--rc C{MAX_EVIDENCE - 1} " in html and f"--rc C{MAX_EVIDENCE} " not in html
     assert "... and 7 more operations not shown" in html
     check_matrix(Page(html), doc)
 
@@ -497,7 +503,7 @@ def test_cli_is_installed_as_a_command(tmp_path):
         pytest.skip(f"the wbemconform command is not installed beside {sys.executable} "
                     "(pip install -e .)")
     res = subprocess.run([str(exe), "report", str(tmp_path / "none.json")],
-                         capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
     assert res.returncode == 2
     assert res.stderr.strip() == f"wbemconform: error: {tmp_path / 'none.json'}: no such file"
 
@@ -541,7 +547,7 @@ def chromium(*args, tmp_path):
            "--no-first-run", "--disable-background-networking", "--disable-component-update",
            "--disable-sync", f"--user-data-dir={tmp_path / 'chromium-profile'}",
            "--hide-scrollbars", "--window-size=1400,900", *args]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout
 

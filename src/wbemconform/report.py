@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["render_report", "write_report", "validate_document", "ReportError",
-           "pywbemcli_command", "MAX_EVIDENCE", "MAX_PROBLEMS"]
+__all__ = ["MAX_EVIDENCE", "MAX_PROBLEMS", "ReportError", "pywbemcli_command",
+           "render_report", "validate_document", "write_report"]
 
 SCHEMA_VERSION = 1  # the results.py document this module reads
 VERDICTS = ("pass", "fail", "error", "skip", "not-applicable", "waived")
@@ -450,9 +450,9 @@ def _build(doc, baseline):
          + (f", {ops['total']} operations" if ops.get("total") is not None else "")
          + (f" ({ops['writes']} writes)" if ops.get("writes") else "")),
         ("Suite version", f"{doc.get('tool', 'wbemconform')} {doc.get('suite_version', '?')}"),
-        ("Checked", f"{len(reqs)} requirements on the target, "
-         f"{_plural(_real(columns, 'profile'), 'registered profile')}, "
-         f"{_plural(_real(columns, 'association'), 'association')}"),
+        ("Checked", (f"{len(reqs)} requirements on the target, "
+                     f"{_plural(_real(columns, 'profile'), 'registered profile')}, "
+                     f"{_plural(_real(columns, 'association'), 'association')}")),
     ]
     return {
         "doc": doc, "target": target, "facts": facts, "verdict": verdict, "notes": notes,
@@ -520,7 +520,7 @@ def _env():
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined)
 
-    @lru_cache(maxsize=None)
+    @cache
     def inline(name):
         """A template folder file's text, verbatim (the inline CSS and JS)."""
         source = env.loader.get_source(env, name)[0]

@@ -60,6 +60,23 @@ Paths the mock marks with its own fake host (``conn.host``,
 (``INSTANCEPATH``/``CLASSPATH``), carry the authority the client addressed
 (the ``Host`` header), as a real server names itself.
 
+Fault injection (``fault=``, for testing clients such as the suites against
+a misbehaving server; never on by default): one of
+
+* ``"delay:SECONDS"`` -- sleep that long, then answer normally;
+* ``"http500"`` -- HTTP 500 Internal Server Error, no CIM-XML;
+* ``"close"`` -- the headers announce the full ``Content-Length``, half the
+  body is sent, then the connection is closed (a truncated response);
+* ``"truncated"`` -- valid HTTP whose CIM-XML body is cut in half;
+* ``"invalid-xml"`` -- HTTP 200 with ``CIMOperation: MethodResponse`` and a
+  body that is not CIM-XML (not even well-formed XML);
+* ``"content-type"`` -- the correct CIM-XML body with ``Content-Type: text/html``;
+* ``"401"`` -- HTTP 401 with ``WWW-Authenticate``, whatever the credentials;
+
+optionally prefixed ``"after:N:"`` to let the first N requests through
+(``"after:20:http500"``), so that the fault hits mid-run. See
+:func:`parse_fault`.
+
 Why cheroot for the HTTP side: it is pure Python (no compiler, installs
 anywhere the suite does), actively maintained (it is CherryPy's server, with
 regular releases for current Pythons), a plain WSGI server (so
@@ -77,6 +94,8 @@ import binascii
 import hmac
 import http.client
 import logging
+import math
+import sys
 import threading
 import urllib.parse
 import weakref
@@ -92,7 +111,8 @@ from pywbem._exceptions import (CIMVersionError, CIMXMLParseError,
 from pywbem._tupleparse import TupleParser
 from pywbem._tupletree import xml_to_tupletree_sax
 
-__all__ = ["make_app", "serve", "WbemServer", "MAX_REQUEST_BYTES", "REALM"]
+__all__ = ["make_app", "serve", "WbemServer", "MAX_REQUEST_BYTES", "REALM", "Fault",
+           "parse_fault", "FAULT_KINDS"]
 
 LOG = logging.getLogger("wbemconform.server")
 
@@ -278,6 +298,79 @@ def _method_params(method, raw_params):
     return params
 
 
+# -- fault injection ------------------------------------------------------------
+
+#: The fault kinds :func:`parse_fault` accepts (``delay`` takes ``:SECONDS``).
+FAULT_KINDS = ("delay", "http500", "close", "truncated", "invalid-xml", "content-type", "401")
+_FAULT_SYNTAX = ("expected [after:N:]KIND with KIND one of delay:SECONDS, http500, close, "
+                 "truncated, invalid-xml, content-type, 401")
+
+
+class Fault:
+    """A parsed fault specification (see :func:`parse_fault`)."""
+
+    def __init__(self, kind, seconds=0.0, after=0, spec=""):
+        self.kind = kind
+        self.seconds = seconds
+        self.after = after
+        self.spec = spec
+
+    def __repr__(self):
+        return f"Fault({self.spec!r})"
+
+
+def parse_fault(spec):
+    """A :class:`Fault` from ``"[after:N:]KIND"``; ValueError naming the problem.
+
+    ``None`` (or a :class:`Fault`) is returned as is.
+    """
+    if spec is None or isinstance(spec, Fault):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"fault {spec!r}: not a string; {_FAULT_SYNTAX}")
+    text = spec.strip()
+    after = 0
+    if text.lower().startswith("after:"):
+        count, sep, text = text[len("after:"):].partition(":")
+        if not sep:
+            raise ValueError(f"fault {spec!r}: after:N must be followed by :KIND; "
+                             f"{_FAULT_SYNTAX}")
+        try:
+            after = int(count.strip(), 10)
+        except ValueError:
+            raise ValueError(f"fault {spec!r}: after:N needs a whole number of requests, "
+                             f"got {count!r}") from None
+        if after < 0:
+            raise ValueError(f"fault {spec!r}: after:N needs N >= 0, got {after}")
+    kind, _, arg = text.partition(":")
+    kind = kind.strip().lower()
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"fault {spec!r}: unknown fault {kind!r}; {_FAULT_SYNTAX}")
+    seconds = 0.0
+    if kind == "delay":
+        try:
+            seconds = float(arg)
+        except ValueError:
+            raise ValueError(f"fault {spec!r}: delay needs :SECONDS (a number), got "
+                             f"{arg!r}") from None
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"fault {spec!r}: delay needs 0 <= SECONDS < infinity, "
+                             f"got {arg!r}")
+    elif arg:
+        raise ValueError(f"fault {spec!r}: {kind} takes no argument; {_FAULT_SYNTAX}")
+    return Fault(kind, seconds, after, spec)
+
+
+class _InjectedClose(Exception):
+    """Raised from a response body to close the connection mid-response."""
+
+
+def _closing_body(body):
+    """Half the body, then the connection is dropped (by the WSGI server)."""
+    yield body[:max(1, len(body) // 2)]
+    raise _InjectedClose("fault 'close': connection closed mid-response")
+
+
 # -- the WSGI application -------------------------------------------------------
 
 _LOCKS = weakref.WeakKeyDictionary()
@@ -299,9 +392,13 @@ def _lock_for(conn):
 class CimXmlApp:
     """WSGI application serving a pywbem_mock connection over CIM-XML."""
 
-    def __init__(self, conn, user=None, password=None):
+    def __init__(self, conn, user=None, password=None, fault=None):
         if user is not None and password is None:
             raise ValueError("a password is required when a user is set")
+        self.fault = parse_fault(fault)
+        self._requests = 0
+        self._requests_guard = threading.Lock()
+        self.stopping = threading.Event()  # set on server stop: ends injected delays
         self.conn = conn
         self.lock = _lock_for(conn)
         self._user = None if user is None else str(user).encode("utf-8")
@@ -310,16 +407,73 @@ class CimXmlApp:
 
     # WSGI entry point
     def __call__(self, environ, start_response):
-        try:
-            status, headers, body = self._handle(environ)
-        except _HttpError as exc:
-            status, headers, body = self._http_error(exc)
-        except Exception:  # a bug here: never a traceback to the client
-            LOG.exception("internal error handling a CIM-XML request")
-            status, headers, body = self._http_error(
-                _HttpError(500, None, "internal server error"))
+        fault = self._fault_now()
+        if fault is not None:
+            return self._faulty(fault, environ, start_response)
+        status, headers, body = self._answer(environ)
         headers.append(("Content-Length", str(len(body))))
         start_response(status, headers)
+        return [body]
+
+    def _answer(self, environ):
+        try:
+            return self._handle(environ)
+        except _HttpError as exc:
+            return self._http_error(exc)
+        except OSError:
+            # the client's connection failed while its request was read (a
+            # timeout, a reset): the HTTP server answers 408 or drops it
+            raise
+        except Exception:  # a bug here: never a traceback to the client
+            LOG.exception("internal error handling a CIM-XML request")
+            return self._http_error(_HttpError(500, None, "internal server error"))
+
+    # -- fault injection ------------------------------------------------------
+
+    def _fault_now(self):
+        """The fault to inject into this request, or None (counts requests)."""
+        if self.fault is None:
+            return None
+        with self._requests_guard:
+            self._requests += 1
+            number = self._requests
+        return self.fault if number > self.fault.after else None
+
+    def _faulty(self, fault, environ, start_response):
+        LOG.info("injecting fault %r", fault.spec)
+        kind = fault.kind
+        if kind == "delay":
+            self.stopping.wait(fault.seconds)
+            kind = None  # then a normal answer
+        if kind in ("http500", "401"):
+            try:  # consume the request, so that keep-alive stays in step
+                self._read_body(environ)
+            except _HttpError:
+                pass
+            if kind == "http500":
+                exc = _HttpError(500, None, "injected fault: internal server error")
+            else:
+                exc = _HttpError(401, None, "injected fault: authentication required",
+                                 [("WWW-Authenticate", f'Basic realm="{REALM}"')])
+            status, headers, body = self._http_error(exc)
+        else:
+            status, headers, body = self._answer(environ)
+        if kind == "truncated":
+            body = body[:len(body) // 2]
+        elif kind == "invalid-xml":
+            status = "200 OK"
+            headers = [("Content-Type", _CONTENT_TYPE), ("CIMOperation", "MethodResponse")]
+            body = (_XML_DECL + b'<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="0" '
+                    b'PROTOCOLVERSION="1.0"><SIMPLERSP><IMETHODRESPONSE NAME="x">'
+                    b'<IRETURNVALUE>injected fault: this is not CIM-XML & not XML'
+                    b'</SIMPLERSP></CIM>\n')
+        elif kind == "content-type":
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
+        if kind == "close":
+            return _closing_body(body)
         return [body]
 
     @staticmethod
@@ -357,8 +511,15 @@ class CimXmlApp:
             raise _HttpError(401, None, "authentication required",
                              [("WWW-Authenticate", f'Basic realm="{REALM}"')])
 
+    @classmethod
+    def _read_body(cls, environ):
+        try:
+            return cls._read_body_raw(environ)
+        except ValueError as exc:  # e.g. a malformed chunked body (cheroot)
+            raise _HttpError(400, None, f"malformed request body: {_one_line(exc)}") from None
+
     @staticmethod
-    def _read_body(environ):
+    def _read_body_raw(environ):
         length = environ.get("CONTENT_LENGTH") or ""
         stream = environ["wsgi.input"]
         if length.strip():
@@ -655,13 +816,15 @@ def _one_line(exc):
     return text[0] if text else type(exc).__name__
 
 
-def make_app(conn, user=None, password=None):
+def make_app(conn, user=None, password=None, fault=None):
     """A WSGI application serving ``conn`` (a pywbem_mock FakedWBEMConnection,
     e.g. :func:`wbemconform.mock.connect`'s) over CIM-XML at any path.
 
     With ``user`` (and ``password``) set, HTTP Basic authentication is required.
+    ``fault`` injects a fault into the answers (see :func:`parse_fault`);
+    a bad specification is a ValueError.
     """
-    return CimXmlApp(conn, user=user, password=password)
+    return CimXmlApp(conn, user=user, password=password, fault=fault)
 
 
 # -- the HTTP server -------------------------------------------------------------
@@ -684,6 +847,9 @@ class WbemServer:
         if self._stopped:
             return
         self._stopped = True
+        stopping = getattr(self._httpd.wsgi_app, "stopping", None)
+        if stopping is not None:
+            stopping.set()  # injected delays end now
         self._httpd.stop()
         self._thread.join(timeout)
 
@@ -699,21 +865,25 @@ class WbemServer:
 
 
 def _cheroot_log(msg="", level=logging.INFO, traceback=False):
+    if traceback and isinstance(sys.exc_info()[1], _InjectedClose):
+        LOG.info("%s", sys.exc_info()[1])  # the 'close' fault, as meant: no traceback
+        return
     LOG.log(level, "%s", msg, exc_info=traceback)
 
 
 def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
-          certfile=None, keyfile=None, numthreads=8):
+          certfile=None, keyfile=None, numthreads=8, fault=None):
     """Serve ``conn`` over CIM-XML at ``http(s)://host:port/`` in a background thread.
 
     ``port=0`` picks a free port (``server.port``, ``server.url``). With
     ``certfile`` (and ``keyfile``, unless the certificate file holds the key)
-    the server speaks HTTPS. Returns a :class:`WbemServer`; stop it with
-    ``.stop()`` or use it as a context manager.
+    the server speaks HTTPS. ``fault`` makes it misbehave on purpose (see
+    :func:`parse_fault`; ValueError if malformed). Returns a :class:`WbemServer`;
+    stop it with ``.stop()`` or use it as a context manager.
     """
     from cheroot import wsgi
 
-    app = make_app(conn, user=user, password=password)
+    app = make_app(conn, user=user, password=password, fault=fault)
     httpd = wsgi.Server((host, port), app, numthreads=numthreads,
                         server_name="wbemconform", timeout=10, shutdown_timeout=2)
     httpd.error_log = _cheroot_log  # to logging, not straight to stderr
