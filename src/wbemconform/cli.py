@@ -1,11 +1,15 @@
 """The ``wbemconform`` command.
 
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
+    wbemconform serve [--mof PATH ...] [--host 127.0.0.1] [--port 5988]
+                      [--user U --password-env VAR] [--certfile C [--keyfile K]]
 
-renders the HTML report of saved ``--conformance-json`` results (default
-output: RESULTS with an .html suffix). A problem with an input -- missing,
-not JSON, not a results document -- is one line on stderr naming the file,
-and exit status 2.
+``report`` renders the HTML report of saved ``--conformance-json`` results
+(default output: RESULTS with an .html suffix). ``serve`` serves the embedded
+mock (the example profiles, or the schema plus the given MOF) as a WBEM
+server speaking CIM-XML, on loopback unless told otherwise, until
+interrupted. A problem with an input -- a missing file, bad MOF, a port in
+use -- is one line on stderr naming it, and exit status 2.
 """
 
 from __future__ import annotations
@@ -62,7 +66,69 @@ def _parser():
     rep.add_argument("--baseline", metavar="OLD.json",
                      help="earlier results: the report starts with what regressed, what got "
                           "fixed and what is new")
+    srv = sub.add_parser(
+        "serve", help="serve the embedded mock over CIM-XML/HTTP(S)",
+        description="Serve the embedded WMI-style mock as a WBEM server (CIM-XML over "
+                    "HTTP or HTTPS) until interrupted.")
+    srv.add_argument("--mof", metavar="PATH", action="append", default=[],
+                     help="MOF to load after the schema instead of the example profiles "
+                          "(repeatable)")
+    srv.add_argument("--provider", metavar="NAME=FILE.py:CLASS", action="append", default=[],
+                     help="a Python provider for provider NAME (repeatable)")
+    srv.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1: loopback only)")
+    srv.add_argument("--port", type=int, default=5988, help="port (default 5988; 0: any free)")
+    srv.add_argument("--user", help="require HTTP Basic authentication as USER")
+    srv.add_argument("--password-env", metavar="VAR",
+                     help="environment variable holding the password for --user")
+    srv.add_argument("--certfile", help="serve HTTPS with this certificate (PEM)")
+    srv.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
+    srv.add_argument("--fault", help="misbehave on purpose, for client tests "
+                                     "(see wbemconform.server.parse_fault)")
     return parser
+
+
+def _serve(args):
+    import os
+    import signal
+    import threading
+
+    from .mock import MofLoadError, connect
+    from .server import serve
+    from .target import TargetSetupError, load_mock_providers
+
+    password = None
+    if args.user:
+        if not args.password_env:
+            raise _Fail("--user needs --password-env VAR (passwords are not taken on the "
+                        "command line)")
+        password = os.environ.get(args.password_env)
+        if password is None:
+            raise _Fail(f"--password-env {args.password_env}: the variable is not set")
+    for path in args.mof:
+        if not Path(path).is_file():
+            raise _Fail(f"--mof {path}: no such file")
+    try:
+        providers = load_mock_providers(args.provider)
+        conn = connect(args.mof or None, providers=providers)
+    except (MofLoadError, TargetSetupError) as exc:
+        raise _Fail(str(exc)) from None
+    try:
+        server = serve(conn, host=args.host, port=args.port, user=args.user,
+                       password=password, certfile=args.certfile, keyfile=args.keyfile,
+                       fault=args.fault)
+    except (OSError, ValueError) as exc:
+        raise _Fail(f"cannot serve on {args.host}:{args.port}: {exc}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"wbemconform: serving the mock at {server.url} (interop namespace root/interop); "
+          "Ctrl-C stops", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
 
 
 def _report(args):
@@ -85,6 +151,8 @@ def main(argv=None):
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "serve":
+            return _serve(args)
     except _Fail as exc:
         print(f"wbemconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

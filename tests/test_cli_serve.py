@@ -1,0 +1,77 @@
+"""`wbemconform serve`: the mock as a WBEM server from the command line."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pywbem
+import pytest
+
+CLI = [sys.executable, "-m", "wbemconform.cli"]
+
+
+def start(*args, env=None):
+    proc = subprocess.Popen(CLI + ["serve", "--port", "0", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    line = proc.stdout.readline()
+    m = re.search(r"(https?://[0-9.]+:\d+)", line)
+    if not m:
+        proc.kill()
+        pytest.fail(f"no URL in {line!r}; stderr: {proc.stderr.read()}")
+    return proc, m.group(1)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+
+def test_serve_default_profiles_on_loopback():
+    proc, url = start()
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        conn = pywbem.WBEMConnection(url, default_namespace="root/interop", timeout=10)
+        names = {p["RegisteredName"] for p in conn.EnumerateInstances("CIM_RegisteredProfile")}
+        assert names == {"Process", "Software Inventory"}
+        profile = pywbem.CIMInstanceName("ProcessProfile", {"InstanceID": "Process"},
+                                         namespace="root/interop")
+        procs = conn.AssociatorNames(profile, ResultClass="Win32_Process")
+        assert procs and {p.namespace for p in procs} == {"root/cimv2"}
+    finally:
+        stop(proc)
+
+
+def test_serve_with_credentials_and_own_mof(tmp_path):
+    mof = tmp_path / "one.mof"
+    mof.write_text('class Acme_OneProfile : CIM_RegisteredProfile { };\n'
+                   'instance of Acme_OneProfile { InstanceID = "one"; RegisteredName = "One";\n'
+                   ' RegisteredOrganization = 2; RegisteredVersion = "1.0.0"; };\n')
+    proc, url = start("--mof", str(mof), "--user", "alice", "--password-env", "PW",
+                      env={"PW": "pa55"})
+    try:
+        anon = pywbem.WBEMConnection(url, default_namespace="root/interop", timeout=10)
+        with pytest.raises(pywbem.AuthError):
+            anon.EnumerateInstanceNames("CIM_RegisteredProfile")
+        conn = pywbem.WBEMConnection(url, ("alice", "pa55"), default_namespace="root/interop",
+                                     timeout=10)
+        assert [p["InstanceID"] for p in conn.EnumerateInstanceNames("CIM_RegisteredProfile")] \
+            == ["one"]
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mof", "/nonexistent.mof"], "--mof /nonexistent.mof: no such file"),
+    (["--user", "bob"], "--user needs --password-env"),
+    (["--user", "bob", "--password-env", "WBEMCONFORM_UNSET_VAR"], "the variable is not set"),
+    (["--fault", "nonsense"], "cannot serve"),
+])
+def test_serve_input_errors_are_one_line(args, message):
+    out = subprocess.run(CLI + ["serve", "--port", "0", *args], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
