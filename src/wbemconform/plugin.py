@@ -28,12 +28,13 @@ from .catalog import catalog
 from .checks import Verdict, run_check
 from .observe import Observations
 from .results import TARGET_SUBJECT, Results
-from .target import (ServerError, TargetOptions, TargetSetupError, WriteRefused,
-                     open_target, redact_url)
+from .target import (WRITE_OPERATIONS, ServerError, TargetOptions, TargetSetupError,
+                     WriteRefused, open_target, redact_url)
 from .waivers import WaiverError, find_waiver, load_waivers
 
 SUBJECT_FIXTURES = {"profile": "profile", "association": "association"}
 _STATE = pytest.StashKey()
+_REQ = pytest.StashKey()  # an item's catalog Requirement
 
 
 def pytest_addoption(parser):
@@ -217,8 +218,6 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda i: i.stash.get(_REQ, None) is not None and i.stash[_REQ].id == "PR-5")
 
 
-_REQ = pytest.StashKey()
-
 
 def pytest_collection_finish(session):
     state = _state(session.config)
@@ -364,7 +363,7 @@ def pytest_sessionfinish(session, exitstatus):
             "interop_namespace": obs.interop_ns if obs else None,
             "server": _server_info(obs),
             "operations": {"total": sum(by_req.values()), "by_requirement": dict(by_req),
-                           "writes": sum(1 for c in target.calls if c.operation in _writes())
+                           "writes": sum(1 for c in target.calls if c.operation in WRITE_OPERATIONS)
                            if target else 0},
             "load_failures": target.load_failures if target else (),
             "waivers": state.waivers}
@@ -392,11 +391,6 @@ def pytest_sessionfinish(session, exitstatus):
     elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and results.gate_passed() \
             and _only_conformance_failures(session):
         session.exitstatus = pytest.ExitCode.OK  # only SHOULD/MAY requirements failed
-
-
-def _writes():
-    from .target import WRITE_OPERATIONS
-    return WRITE_OPERATIONS
 
 
 def _only_conformance_failures(session):
