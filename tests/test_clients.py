@@ -47,7 +47,7 @@ def run(cmd, cwd):
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["HOME"] = str(cwd)  # no user connections file, nothing left behind
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd,
-                            env=env, stdin=subprocess.DEVNULL)
+                            env=env, stdin=subprocess.DEVNULL, check=False)
     assert result.returncode == 0, (cmd, result.returncode, result.stdout[-3000:],
                                     result.stderr[-3000:])
     assert "Traceback" not in result.stderr
@@ -108,7 +108,7 @@ def test_pywbemcli_associators_with_result_class_across_namespaces(served, truth
     out = pywbemcli(served.url, "instance", "associators", PROFILE, "--rc", "Win32_Process",
                     cwd=tmp_path, pull=pull)
     assert out.count("instance of Win32_Process {") == len(truth["process_names"]), out
-    assert sorted(re.findall(r'^\s+Name = "([^"]*)";', out, flags=re.M)) == \
+    assert sorted(re.findall(r'^\s+Name = "([^"]*)";', out, flags=re.MULTILINE)) == \
         truth["process_names"], out
     names = pywbemcli(served.url, "instance", "associators", PROFILE, "--rc", "Win32_Process",
                       "--ac", ECTP, "--no", cwd=tmp_path, pull=pull)
@@ -121,13 +121,14 @@ def test_pywbemcli_associators_with_result_class_across_namespaces(served, truth
 
 @needs_pywbemcli
 def test_pywbemcli_with_credentials(auth_served, truth, tmp_path):
-    out = pywbemcli(auth_served.url, "instance", "count", "CIM_RegisteredProfile", "-o", "plain",
+    out = pywbemcli(auth_served.url, "instance", "enumerate", "CIM_RegisteredProfile", "--no",
                     cwd=tmp_path, auth=True)
-    assert re.search(r"\bCIM_RegisteredProfile\b", out) or "ProcessProfile" in out, out
+    assert f"/{INTEROP}:{PROFILE}" in out, out
     result = subprocess.run(
         [PYWBEMCLI, "-s", auth_served.url, "-d", INTEROP, "-t", "30", "instance", "enumerate",
          "CIM_RegisteredProfile"], capture_output=True, text=True, timeout=TIMEOUT,
-        cwd=tmp_path, env=dict(os.environ, HOME=str(tmp_path)), stdin=subprocess.DEVNULL)
+        cwd=tmp_path, env=dict(os.environ, HOME=str(tmp_path)), stdin=subprocess.DEVNULL,
+        check=False)
     assert result.returncode != 0
     assert "401" in result.stderr or "AuthError" in result.stderr, result.stderr
 
@@ -173,6 +174,8 @@ def test_wbemcli_with_credentials(auth_served, truth, tmp_path):
     assert f"/{INTEROP}:{PROFILE}" in out, out
     result = subprocess.run(
         [WBEMCLI, "ein", wbem_url(auth_served.url, INTEROP, "CIM_RegisteredProfile")],
-        capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        check=False)
     assert result.returncode != 0 or f"/{INTEROP}:{PROFILE}" not in result.stdout
-    assert "401" in result.stdout + result.stderr, result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    assert "401" in text or "Username/password required" in text, text

@@ -63,7 +63,7 @@ def test_concurrent_suite_runs_agree(served, tmp_path):
         assert proc.returncode == 0, text[-5000:]
         assert "wbemconform: ERROR" not in text, text[-5000:]
     results = [verdicts(out) for out in outs]
-    first_doc, first = results[0]
+    _, first = results[0]
     assert first, "no verdicts recorded"
     assert "fail" not in first.values() and "error" not in first.values(), first
     assert list(first.values()).count("pass") > 20, first
@@ -110,7 +110,7 @@ def test_concurrent_clients_get_the_same_answers(served):
                 got = snapshot(conn)
                 if got != expected:
                     mismatches.append(got)
-        except Exception as exc:  # reported below, with the thread's failure
+        except Exception as exc:  # noqa: BLE001 -- reported below, with the thread's failure
             errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             conn.close()

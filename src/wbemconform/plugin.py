@@ -87,6 +87,7 @@ class State:
         self._obs = None
         self.setup_error = None
         self.used = False
+        self.server_errors = {}  # message -> number of checks it ended
         self.waivers = []
         path = config.getoption("--conformance-waivers")
         if path:
@@ -308,7 +309,11 @@ def _verdict(request, run, suffix):
             msg = _scrub(str(exc), request.config)
             state.results.add(req.id, label, "error", msg, test=request.node.nodeid,
                               evidence=obs.target.calls[-1:])
-            raise
+            if isinstance(exc, ServerError):
+                state.server_errors.setdefault(msg, 0)
+                state.server_errors[msg] += 1
+            # during setup: the test is an ERROR, with this one line and no traceback
+            pytest.fail(f"wbemconform: ERROR: {msg}", pytrace=False)
         finally:
             obs.target.current_requirement = None
     waiver = find_waiver(state.waivers, req.id, label) if v.status == "fail" else None
@@ -431,6 +436,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if config.getoption("--conformance-report"):
             tr.write_line(f"report: {config.getoption('--conformance-report')}")
         return
+    for msg, count in state.server_errors.items():
+        tr.write_line(f"wbemconform: ERROR: {msg} ({count} check(s) could not run)",
+                      red=True, bold=True)
     target = state._target
     if target is not None:
         tr.write_line(f"target: {target.description}   flavor: "

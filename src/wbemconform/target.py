@@ -141,6 +141,9 @@ class Target:
         self.options = options or TargetOptions()
         self.calls: list[Call] = []
         self.current_requirement = None
+        #: the first transport failure: after it, no operation is sent any more
+        #: (every check that still needs the server ends at once, as an error)
+        self.failure: ServerError | None = None
 
     def __str__(self):
         return self.description
@@ -154,6 +157,11 @@ class Target:
                                    0.0, self.current_requirement))
             raise WriteRefused(f"{operation} not sent to {self}: writes are not allowed "
                                "(use --wbem-allow-writes)")
+        if self.failure is not None:
+            self.calls.append(Call(operation, desc, "server-error",
+                                   "not sent: the server failed earlier", 0.0,
+                                   self.current_requirement))
+            raise self.failure
         start = time.perf_counter()
         try:
             result = getattr(self.conn, operation)(*args, **kwargs)
@@ -167,7 +175,8 @@ class Target:
             self.calls.append(Call(operation, desc, "server-error",
                                    f"{type(exc).__name__}: {exc}",
                                    time.perf_counter() - start, self.current_requirement))
-            raise ServerError(self.description, operation, exc) from None
+            self.failure = ServerError(self.description, operation, exc)
+            raise self.failure from None
         self.calls.append(Call(operation, desc, "ok", _summary(result),
                                time.perf_counter() - start, self.current_requirement))
         return result

@@ -7,6 +7,7 @@ import re
 from pywbem import CIMInstanceName, WBEMServer
 
 from ..observe import ECTP, RP, path_key
+from ..target import ServerError, WriteRefused
 from . import Judge, check, not_applicable
 
 REQUIRED = ("InstanceID", "RegisteredName", "RegisteredOrganization", "RegisteredVersion")
@@ -182,6 +183,8 @@ def central_instances(obs, profile):
     server._conn = _LoggedConnection(obs.target)  # its operations, logged and guarded
     try:
         central = server.get_central_instances(profile.path)
+    except (ServerError, WriteRefused):
+        raise  # the transport failed: an error of the run, not a verdict on the target
     except Exception as exc:  # pywbem raises ValueError/ModelError/CIMError here
         j.fail(f"pywbem's get_central_instances({profile.label}) failed: "
                f"{type(exc).__name__}: {exc}")
