@@ -161,3 +161,31 @@ def test_broken_mof_is_one_clear_error_line(pytester, tmp_path):
     text = result.stdout.str()
     assert f"wbemconform: ERROR: {mof}:1: " in text
     assert "Traceback" not in text + result.stderr.str()
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("verbatim", set()),
+    ("no-interop-qualifier", {"EC-3", "RC-1"}),
+    ("duplicate-triple", {"RP-3"}),
+])
+def test_the_spec_mof_through_the_suites(pytester, spec_mof, tmp_path, case, expected):
+    """The spec's MOF blocks, verbatim: all pass; without the interop side's
+    MSFT_TargetNamespace: EC-3 and RC-1 fail, nothing else; with a duplicate
+    profile triple: RP-3 only."""
+    dup = ('\n#pragma namespace("\\\\\\\\.\\\\root\\\\interop")\n'
+           'instance of ProcessProfile { InstanceID = "Process2"; RegisteredName = "Process";\n'
+           ' RegisteredOrganization = 1; OtherRegisteredOrganization = "Microsoft";\n'
+           ' RegisteredVersion = "1.0"; };\n')
+    edits = {"verbatim": None,
+             "no-interop-qualifier": lambda m: m.replace(
+                 '[MSFT_TargetNamespace("root\\\\cimv2")]', "", 1),
+             "duplicate-triple": lambda m: m + "\n"}
+    path = spec_mof(edit=edits[case])
+    if case == "duplicate-triple":
+        path.write_text(path.read_text() + dup)
+    out = tmp_path / "r.json"
+    result = run_suites(pytester, "--wbem-mock-mof", path, "--conformance-json", out)
+    doc = json.loads(out.read_text())
+    failed = {rid for rid, r in doc["requirements"].items() if r["verdict"] in ("fail", "error")}
+    assert failed == expected, result.stdout.str()
+    assert result.ret == (0 if not expected else 1)
