@@ -23,7 +23,7 @@ from wbemconform.strategies import (local_namespace_strings, remote_namespace_st
                                     topologies)
 from wbemconform.target import Target, TargetOptions
 from wbemconform.topology import (ElementClass, ProfileSpec, Topology, mof_string,
-                                  render_mof)
+                                  profile_instance_mof, render_mof)
 
 SCHEMA_SUPERS = ["CIM_SoftwareIdentity", "CIM_LogicalElement", "CIM_ManagedSystemElement",
                  "CIM_ManagedElement"]
@@ -110,14 +110,7 @@ def test_resultclass_equals_filtering_the_ground_truth(topo, data):
 @given(topologies(), st.data())
 def test_one_duplicate_triple_fails_rp3_and_nothing_else(topo, data):
     spec = data.draw(st.sampled_from(topo.profiles))
-    dup = ["#pragma namespace(\"\\\\\\\\.\\\\root\\\\interop\")",
-           f"instance of {spec.classname}", "{",
-           f"    InstanceID = {mof_string(spec.instance_id + ':copy')};",
-           f"    RegisteredName = {mof_string(spec.name)};",
-           f"    RegisteredOrganization = {spec.organization};"]
-    if spec.other_organization is not None:
-        dup.append(f"    OtherRegisteredOrganization = {mof_string(spec.other_organization)};")
-    dup += [f"    RegisteredVersion = {mof_string(spec.version)};", "};"]
+    dup = profile_instance_mof(spec, instance_id=spec.instance_id + ":copy")
     target, _ = load(topo, "\n".join(dup) + "\n")
     results, _ = run_catalog(target=target)
     assert set(failing(results)) == {"RP-3"}
