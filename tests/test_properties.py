@@ -235,6 +235,6 @@ def pywbem_uint16(value):
 
 
 TestMockModel = MockModel.TestCase
-TestMockModel.settings = settings(max_examples=settings.default.max_examples // 3 or 1,
+TestMockModel.settings = settings(max_examples=settings.default.max_examples,
                                   stateful_step_count=8, deadline=None,
                                   suppress_health_check=list(HealthCheck))
