@@ -224,6 +224,12 @@ class Observations:
             return list(self.all_profiles)
         return [p for p in self.all_profiles if any(_profile_matches(p, f) for f in self._profile_filters)]
 
+    def subjects(self, kind):
+        """[(label, subject)] for "profile" or "association": what a
+        requirement of that subject kind is checked against."""
+        found = self.profiles if kind == "profile" else self.associations
+        return [(s.label, s) for s in found]
+
     def profile_by_key(self, key):
         return next((p for p in self.all_profiles if p.key == key), None)
 

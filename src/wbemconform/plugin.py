@@ -32,7 +32,7 @@ from .target import (WRITE_OPERATIONS, ServerError, TargetOptions, TargetSetupEr
                      WriteRefused, open_target, redact_url)
 from .waivers import WaiverError, find_waiver, load_waivers
 
-SUBJECT_FIXTURES = {"profile": "profile", "association": "association"}
+SUBJECT_FIXTURES = ("profile", "association")  # fixture names = catalog subject kinds
 _STATE = pytest.StashKey()
 _REQ = pytest.StashKey()  # an item's catalog Requirement
 
@@ -130,10 +130,7 @@ class State:
         return self._obs
 
     def subjects(self, kind):
-        obs = self.observations
-        if kind == "profile":
-            return [(p.label, p) for p in obs.profiles]
-        return [(a.label, a) for a in obs.associations]
+        return self.observations.subjects(kind)
 
 
 class SetupFailed(Exception):

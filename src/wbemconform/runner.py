@@ -19,10 +19,7 @@ __all__ = ["run_catalog", "subjects_for"]
 def subjects_for(obs, req):
     if req.subject == "target":
         return [(TARGET_SUBJECT, None)]
-    found = obs.profiles if req.subject == "profile" else obs.associations
-    if not found:
-        return [(f"no {req.subject}", None)]
-    return [(s.label, s) for s in found]
+    return obs.subjects(req.subject) or [(f"no {req.subject}", None)]
 
 
 def run_catalog(options: TargetOptions | None = None, *, target=None, only=None):
