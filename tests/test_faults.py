@@ -212,7 +212,7 @@ def test_fault_mid_run_gives_errors_not_failures(pytester, mock):
     assert not [rid for rid, (overall, fails, _) in table.items()
                 if overall == "fail" or fails], text
     assert [rid for rid, (overall, _, errors) in table.items() if overall == "error" and errors]
-    assert "conformance gate (MUST requirements): FAILED" in text
+    assert "conformance gate: FAILED" in text
     assert "HTTPError: 500" in text and server.url in text
 
 

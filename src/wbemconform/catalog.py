@@ -22,6 +22,8 @@ class Requirement:
     subject: str
     statement: str
     source: str
+    #: the check sends write operations (run last; only where writes are allowed)
+    writes: bool = False
 
     @property
     def group(self) -> str:

@@ -166,6 +166,17 @@ class Observations:
 
     # -- discovery ----------------------------------------------------------------------
 
+    def discover(self):
+        """Discover now (interop namespace, flavor, subjects): TargetSetupError
+        when the target cannot be checked at all."""
+        self.interop_ns, self.flavor, self.associations  # noqa: B018 -- computed on access
+        if self._profile_filters and not self.profiles:
+            known = ", ".join(sorted({f"{p.name}:{p.version}" for p in self.all_profiles}))
+            raise TargetSetupError(
+                "--wbem-profile " + ", ".join(self._profile_filters)
+                + f": matches no registered profile of {self.target} (registered: "
+                + (known or "none") + ")")
+
     @cached_property
     def interop_ns(self) -> str:
         candidates = [self._interop_option] if self._interop_option else \

@@ -1,23 +1,28 @@
 """The wbemconform pytest plugin (the ``pytest11`` entry point).
 
-Options live here, in one group; the suites (``suites/``) stay thin:
+A thin adapter between pytest and the run engine
+(:class:`wbemconform.session.Session`): options, collection, markers,
+fixtures and the terminal are pytest's business and live here; verdicts,
+waivers, the gate and the results files are the engine's. The suites
+(``suites/``) stay thin::
 
     @pytest.mark.requirement("TR-1")
     def test_forward_traversal(verdict):
         verdict.expect()
 
-The ``verdict`` fixture runs the requirement's check against the test's
-subject -- the target, a discovered registered profile or a discovered
-association class, by the catalog's ``subject`` -- during *setup*, so a
-server that misbehaves makes the test an ERROR, never a FAIL. Conformance
-tests are those under the ``wbemconform_suites`` ini paths; each must carry
-exactly one ``requirement`` marker naming a catalog id (a collection error
+The ``verdict`` fixture asks the engine to judge the test's requirement on
+its subject -- the target, a discovered registered profile or a discovered
+association, by the catalog's ``subject`` -- during *setup*, so a check that
+could not run makes the test an ERROR, never a FAIL. Conformance tests are
+those under the ``wbemconform_suites`` ini paths; each must carry exactly
+one ``requirement`` marker naming a catalog id (a collection error
 otherwise).
+
+Each hook does one job; option names are the constants below.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -25,12 +30,39 @@ from pathlib import Path
 import pytest
 
 from .catalog import catalog
-from .checks import Verdict, run_check
-from .observe import Observations
-from .results import TARGET_SUBJECT, Results
-from .target import (WRITE_OPERATIONS, ServerError, TargetOptions, TargetSetupError,
-                     WriteRefused, open_target, redact_url)
-from .waivers import WaiverError, find_waiver, load_waivers
+from .checks import has_check
+from .results import TARGET_SUBJECT
+from .session import (PROPERTY_VARIANT, RunOptions, Session, SetupFailed,
+                      check_positive_seconds)
+from .target import TargetOptions, TargetSetupError, redact_url, validate_options
+from .waivers import WaiverError, load_waivers
+
+__all__ = ["SUBJECT_FIXTURES"]
+
+# option names (the constants the rest of the plugin uses)
+URL = "--wbem-url"
+USER = "--wbem-user"
+PASSWORD = "--wbem-password"
+NO_VERIFY = "--wbem-no-verify"
+CA_CERTS = "--wbem-ca-certs"
+TIMEOUT = "--wbem-timeout"
+RUN_TIMEOUT = "--wbem-run-timeout"
+INTEROP = "--wbem-interop-namespace"
+MOCK_MOF = "--wbem-mock-mof"
+MOCK_PROVIDER = "--wbem-mock-provider"
+MOCK_QUIRK = "--wbem-mock-quirk"
+FLAVOR = "--wbem-flavor"
+PROFILE = "--wbem-profile"
+ALLOW_WRITES = "--wbem-allow-writes"
+HYPOTHESIS_PROFILE = "--wbem-hypothesis-profile"
+OPERATION_LOG = "--wbem-operation-log"
+JSON = "--conformance-json"
+REPORT = "--conformance-report"
+WAIVERS = "--conformance-waivers"
+#: options whose values are paths (recorded absolute, for Reproduce commands)
+PATH_OPTIONS = (CA_CERTS, MOCK_MOF, OPERATION_LOG, JSON, REPORT, WAIVERS)
+#: options never recorded anywhere
+SECRET_OPTIONS = (PASSWORD,)
 
 SUBJECT_FIXTURES = ("profile", "association")  # fixture names = catalog subject kinds
 _STATE = pytest.StashKey()
@@ -39,125 +71,124 @@ _REQ = pytest.StashKey()  # an item's catalog Requirement
 
 def pytest_addoption(parser):
     g = parser.getgroup("wbemconform", "wbemconform conformance target and results")
-    g.addoption("--wbem-url", metavar="URL",
+    g.addoption(URL, metavar="URL",
                 help="WBEM server to test (http[s]://host[:port]); absent: the embedded mock")
-    g.addoption("--wbem-user", metavar="USER", help="user name for the server")
-    g.addoption("--wbem-password", metavar="PASSWORD",
+    g.addoption(USER, metavar="USER", help="user name for the server")
+    g.addoption(PASSWORD, metavar="PASSWORD",
                 help="password (default: $WBEM_PASSWORD); never echoed")
-    g.addoption("--wbem-no-verify", action="store_true",
+    g.addoption(NO_VERIFY, action="store_true",
                 help="do not verify the server's TLS certificate")
-    g.addoption("--wbem-ca-certs", metavar="PATH", help="CA bundle to verify the server with")
-    g.addoption("--wbem-timeout", metavar="SECONDS", type=float, default=30.0,
-                help="timeout of every operation (default 30)")
-    g.addoption("--wbem-interop-namespace", metavar="NS",
-                help="the interop namespace (default: discovered)")
-    g.addoption("--wbem-mock-mof", metavar="PATH", action="append", default=[],
+    g.addoption(CA_CERTS, metavar="PATH", help="CA bundle to verify the server with")
+    g.addoption(TIMEOUT, metavar="SECONDS", default="30",
+                help="bound on each whole operation: connect, send, receive, parse "
+                     "(default 30)")
+    g.addoption(RUN_TIMEOUT, metavar="SECONDS", default=None,
+                help="bound on the whole run; once spent, nothing more is sent and the "
+                     "run is ABORTED (default: none)")
+    g.addoption(INTEROP, metavar="NS", help="the interop namespace (default: discovered)")
+    g.addoption(MOCK_MOF, metavar="PATH", action="append", default=[],
                 help="MOF for the embedded mock, instead of the example profiles (repeatable)")
-    g.addoption("--wbem-mock-provider", metavar="NAME=FILE.py:CLASS", action="append",
+    g.addoption(MOCK_PROVIDER, metavar="NAME=FILE.py:CLASS", action="append",
                 default=[], help="a Python provider for the mock's provider NAME (repeatable)")
-    g.addoption("--wbem-mock-quirk", metavar="NAME", action="append", default=[],
+    g.addoption(MOCK_QUIRK, metavar="NAME", action="append", default=[],
                 help="switch on a seeded broker defect in the mock (negative controls; "
                      "see wbemconform.mock.broker.QUIRKS)")
-    g.addoption("--wbem-flavor", choices=("auto", "wmi", "dmtf"), default="auto",
+    g.addoption(FLAVOR, choices=("auto", "wmi", "dmtf"), default="auto",
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
-    g.addoption("--wbem-profile", metavar="NAME[:VERSION]", action="append", default=[],
+    g.addoption(PROFILE, metavar="NAME[:VERSION]", action="append", default=[],
                 help="check only these registered profiles (repeatable)")
-    g.addoption("--wbem-allow-writes", action="store_true",
+    g.addoption(ALLOW_WRITES, action="store_true",
                 help="allow write operations against --wbem-url (PR-5 needs them)")
-    g.addoption("--wbem-hypothesis-profile", metavar="NAME", default=None,
+    g.addoption(HYPOTHESIS_PROFILE, metavar="NAME", default=None,
                 help="hypothesis profile for the property-based suites (bounds operations)")
-    g.addoption("--wbem-operation-log", metavar="PATH",
+    g.addoption(OPERATION_LOG, metavar="PATH",
                 help="write every operation issued (JSON lines) to PATH")
-    g.addoption("--conformance-json", metavar="PATH", help="write the results as JSON to PATH")
-    g.addoption("--conformance-report", metavar="PATH",
-                help="write the HTML conformance report to PATH")
-    g.addoption("--conformance-waivers", metavar="FILE",
-                help="TOML or YAML waivers: listed failures become xfail")
+    g.addoption(JSON, metavar="PATH", help="write the results as JSON to PATH")
+    g.addoption(REPORT, metavar="PATH", help="write the HTML conformance report to PATH")
+    g.addoption(WAIVERS, metavar="FILE",
+                help="TOML or YAML waivers: listed failures become xfail (errors cannot "
+                     "be waived)")
     parser.addini("wbemconform_suites", "paths whose tests are conformance tests",
                   type="paths", default=[])
 
 
-class State:
-    """Per-session state: target, observations, results (created lazily)."""
+class _State:
+    """The pytest side of a run: the engine's session plus what pytest saw."""
 
-    def __init__(self, config):
-        self.config = config
-        self.results = Results()
-        self._target = None
-        self._obs = None
-        self.setup_error = None
-        self.used = False
-        self.server_errors = {}  # message -> number of checks it ended
-        self.waivers = []
-        path = config.getoption("--conformance-waivers")
-        if path:
-            try:
-                self.waivers = load_waivers(path)
-            except WaiverError as exc:
-                raise pytest.UsageError(str(exc)) from None
-
-    def options(self):
-        c = self.config
-        return TargetOptions(
-            url=c.getoption("--wbem-url"), user=c.getoption("--wbem-user"),
-            password=c.getoption("--wbem-password"), no_verify=c.getoption("--wbem-no-verify"),
-            ca_certs=c.getoption("--wbem-ca-certs"), timeout=c.getoption("--wbem-timeout"),
-            interop_namespace=c.getoption("--wbem-interop-namespace"),
-            mock_mof=c.getoption("--wbem-mock-mof"),
-            mock_providers=c.getoption("--wbem-mock-provider"),
-            mock_quirks=c.getoption("--wbem-mock-quirk"), flavor=c.getoption("--wbem-flavor"),
-            profiles=c.getoption("--wbem-profile"),
-            allow_writes=c.getoption("--wbem-allow-writes"))
+    def __init__(self, session: Session):
+        self.session = session
+        self.collected = 0  # conformance tests collected (before deselection)
+        self.selected = 0  # ... and selected
+        self.collect_errors = []  # node ids whose collection failed
+        self.interrupted = False
+        self.written, self.write_problems = [], []
 
     @property
-    def observations(self) -> Observations:
-        """Connect and discover (once); raises SetupFailed with one clear line."""
-        if self.setup_error:
-            raise SetupFailed(self.setup_error)
-        if self._obs is None:
-            self.used = True
-            try:
-                opts = self.options()
-                self._target = open_target(opts)
-                obs = Observations(self._target, opts.interop_namespace, opts.flavor,
-                                   opts.profiles)
-                obs.interop_ns, obs.flavor, obs.associations  # discovery, now
-                self._obs = obs
-            except (TargetSetupError, ServerError) as exc:
-                self.setup_error = _scrub(str(exc), self.config)
-                self.results.setup_error = self.setup_error
-                raise SetupFailed(self.setup_error) from None
-        return self._obs
-
-    def subjects(self, kind):
-        return self.observations.subjects(kind)
+    def active(self):
+        """Whether this pytest run is a conformance run at all."""
+        return self.collected > 0 or self.session.setup_error is not None
 
 
-class SetupFailed(Exception):
-    """The target could not be used: reported once, as one line."""
-
-
-def _scrub(text, config):
-    """Remove the password from any text we print or write."""
-    secrets = [config.getoption("--wbem-password"), os.environ.get("WBEM_PASSWORD")]
-    url = config.getoption("--wbem-url")
-    if url:
-        text = text.replace(url, redact_url(url))
-    for s in secrets:
-        if s:
-            text = text.replace(s, "********")
-    return text
-
-
-def _state(config) -> State:
+def _state(config) -> _State:
     return config.stash[_STATE]
+
+
+def _abspath(path):
+    return os.path.abspath(os.path.expanduser(path)) if path else path
+
+
+def _target_options(config) -> TargetOptions:
+    opt = config.getoption
+    return TargetOptions(
+        url=opt(URL), user=opt(USER), password=opt(PASSWORD), no_verify=opt(NO_VERIFY),
+        ca_certs=_abspath(opt(CA_CERTS)), timeout=opt(TIMEOUT),
+        interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
+        mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK), flavor=opt(FLAVOR),
+        profiles=opt(PROFILE), allow_writes=opt(ALLOW_WRITES))
+
+
+def _command_options(config):
+    """The conformance options as given (paths absolute, secrets never):
+    the JSON document records them and Reproduce commands are built from them."""
+    out = {}
+    for action in config._parser.getgroup("wbemconform").options:
+        name = action.names()[0]
+        if name in SECRET_OPTIONS:
+            continue
+        value = config.getoption(name)
+        if value in (None, [], False) or value == action.attrs().get("default"):
+            continue
+        if name in PATH_OPTIONS:
+            value = [_abspath(v) for v in value] if isinstance(value, list) else _abspath(value)
+        if name == URL:
+            value = redact_url(value) if "://" in value else value
+        out[name] = value
+    return out
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "requirement(id): the catalog requirement a conformance test checks")
-    config.stash[_STATE] = State(config)
-    prof = config.getoption("--wbem-hypothesis-profile", default=None)
+    opt = config.getoption
+    run = RunOptions(json_path=_abspath(opt(JSON)), report_path=_abspath(opt(REPORT)),
+                     oplog_path=_abspath(opt(OPERATION_LOG)),
+                     waivers_path=_abspath(opt(WAIVERS)))
+    options = _target_options(config)
+    session = Session(options, run=run, command_options=_command_options(config))
+    config.stash[_STATE] = _State(session)
+    _CURRENT.append(config.stash[_STATE])
+    try:
+        options.timeout = check_positive_seconds(TIMEOUT, opt(TIMEOUT))
+        run.run_timeout = check_positive_seconds(RUN_TIMEOUT, opt(RUN_TIMEOUT))
+        validate_options(options)
+        if run.waivers_path:
+            session.waivers = load_waivers(run.waivers_path)
+    except (ValueError, TargetSetupError, WaiverError) as exc:
+        # one line, and the results files (if asked for) say ABORTED and why
+        session.abort(f"bad option: {exc}")
+        session.write_outputs()
+        raise pytest.UsageError(session.scrub(str(exc))) from None
+    prof = opt(HYPOTHESIS_PROFILE)
     if prof:
         from hypothesis import settings
         settings.load_profile(prof)
@@ -183,14 +214,11 @@ def _requirement_of(item):
 
 
 def pytest_generate_tests(metafunc):
+    """Parametrize by what discovery finds on the target."""
     kinds = [k for k in SUBJECT_FIXTURES if k in metafunc.fixturenames]
     if not kinds:
         return
-    state = _state(metafunc.config)
-    try:
-        found = state.subjects(kinds[0])
-    except SetupFailed:
-        found = []
+    found = _state(metafunc.config).session.subjects(kinds[0])
     if not found:
         # one test that reports not-applicable (or the setup error), not an empty set
         metafunc.parametrize(kinds[0], [None], ids=[f"no-{kinds[0]}"])
@@ -198,56 +226,91 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize(kinds[0], [s for _, s in found], ids=[label for label, _ in found])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
+    """Mark conformance tests with their requirement; writes last."""
+    state = _state(config)
     conformance = [i for i in items if _is_conformance(i)]
-    if _state(config).setup_error and conformance:
+    state.collected = len(conformance)
+    if state.session.setup_error and conformance:
         # the target is unusable: one error line (pytest_collection_finish),
         # not one identical error per test
         drop = set(map(id, conformance))
         config.hook.pytest_deselected(items=conformance)
         items[:] = [i for i in items if id(i) not in drop]
-        conformance = []
+        return
     for item in conformance:
         req = _requirement_of(item)
         item.stash[_REQ] = req
         item.user_properties.append(("requirement", req.id))
         item.user_properties.append(("level", req.level))
-    # write probes (PR-5) change what they touch: run them last
-    items.sort(key=lambda i: i.stash.get(_REQ, None) is not None and i.stash[_REQ].id == "PR-5")
-
+    items.sort(key=lambda i: i.stash[_REQ].writes if _REQ in i.stash else False)
 
 
 def pytest_collection_finish(session):
+    """Say at once when nothing will be checked."""
     state = _state(session.config)
-    if state.setup_error:
-        tr = session.config.pluginmanager.get_plugin("terminalreporter")
-        if tr:
-            tr.write_line(f"wbemconform: ERROR: {state.setup_error}", red=True, bold=True)
+    state.selected = sum(1 for i in session.items if _REQ in i.stash)
+    s = state.session
+    if s.setup_error:
+        _write_line(session.config, f"wbemconform: ERROR: {s.setup_error}", red=True, bold=True)
+    elif state.collected and not state.selected:
+        s.abort("no conformance test was selected (the -k/-m expression or the test ids "
+                "given match none)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Remember collection errors: a conformance run that had one is aborted."""
+    report = yield
+    if report.failed:
+        _state(collector.config).collect_errors.append(report.nodeid or collector.nodeid)
+    return report
+
+
+def pytest_keyboard_interrupt(excinfo):
+    """Ctrl-C: remembered; pytest_sessionfinish aborts the run with it."""
+    if _CURRENT:
+        _CURRENT[-1].interrupted = True
+
+
+def pytest_unconfigure(config):
+    state = config.stash.get(_STATE, None)
+    if state in _CURRENT:
+        _CURRENT.remove(state)
+
+
+#: the states of the configs in this process (pytest_keyboard_interrupt gets no config)
+_CURRENT: list = []
 
 
 class VerdictView:
-    """What a conformance test asserts on."""
+    """What a conformance test asserts on: the engine's record of its verdict."""
 
-    def __init__(self, req, subject_label, verdict: Verdict, waiver):
+    def __init__(self, req, subject_label, record):
         self.requirement = req
         self.subject = subject_label
-        self.verdict = verdict
-        self.waiver = waiver
+        self.record = record
+
+    @property
+    def verdict(self):
+        return self.record.verdict
 
     def expect(self):
-        v = self.verdict
-        if v.status == "pass":
+        rec = self.record
+        if rec.verdict == "pass":
             return
-        if v.status in ("not-applicable", "skip"):
-            pytest.skip(f"{self.requirement.id} not applicable: {v.message}")
-        detail = v.message
-        if v.problems and len(v.problems) > 1:
-            detail += "\n  - " + "\n  - ".join(v.problems[:20])
-        if v.evidence:
+        if rec.verdict in ("not-applicable", "skip"):
+            pytest.skip(f"{self.requirement.id} not applicable: {rec.message}")
+        detail = rec.message
+        if rec.problems and len(rec.problems) > 1:
+            detail += "\n  - " + "\n  - ".join(rec.problems[:20])
+        if rec.evidence:
             detail += "\nevidence:\n" + "\n".join(
-                f"  {c.operation}({_args(c.args)}) -> {c.summary}" for c in v.evidence[:10])
-        if self.waiver is not None and not self.waiver.expired():
-            pytest.xfail(f"waived: {self.waiver.reason}")
+                f"  {e['operation']}({_args(e['arguments'])}) -> {e['result']}"
+                for e in rec.evidence[:10])
+        if rec.waived:
+            pytest.xfail(f"waived: {rec.waiver['reason']}")
         pytest.fail(f"{self.requirement.id} [{self.requirement.level}] {self.subject}: {detail}",
                     pytrace=False)
 
@@ -258,70 +321,43 @@ def _args(args):
 
 @pytest.fixture
 def verdict(request):
-    """Run this test's requirement check against its subject (during setup)."""
-    return _verdict(request, run_check, "")
+    """Judge this test's requirement on its subject (during setup)."""
+    return _verdict(request, "")
 
 
 @pytest.fixture
 def property_verdict(request):
-    """Run this test's property-based (hypothesis) check against its subject."""
-    from .checks.properties import PROPERTY_CHECKS
-
-    def run(req, obs, subject):
-        if req.flavor == "wmi" and obs.flavor != "wmi":
-            return Verdict("not-applicable", f"a WMI requirement; the target's flavor is "
-                           f"{obs.flavor}")
-        if req.id not in PROPERTY_CHECKS:
-            raise pytest.UsageError(f"{request.node.nodeid}: no property-based check for {req.id}")
-        return PROPERTY_CHECKS[req.id](obs, subject)
-    return _verdict(request, run, " [property-based]")
+    """Judge this test's requirement with its property-based (hypothesis) check."""
+    return _verdict(request, PROPERTY_VARIANT)
 
 
-def _verdict(request, run, suffix):
+def _verdict(request, variant):
     state = _state(request.config)
     req = request.node.stash.get(_REQ, None)
     if req is None:
         raise pytest.UsageError(f"{request.node.nodeid}: the verdict fixture is only for "
                                 "conformance tests with a requirement marker")
+    if not has_check(req.id, variant):
+        raise pytest.UsageError(f"{request.node.nodeid}: no {variant or 'plain'} check "
+                                f"for {req.id}")
     subject = None
-    label = TARGET_SUBJECT
     for kind in SUBJECT_FIXTURES:
         if kind in request.fixturenames:
             subject = request.getfixturevalue(kind)
-            label = subject.label if subject is not None else f"no {kind}"
-    label += suffix
-    try:
-        obs = state.observations
-    except SetupFailed as exc:
-        state.results.add(req.id, label, "error", str(exc), test=request.node.nodeid)
-        pytest.exit(f"wbemconform: ERROR: {exc}", returncode=pytest.ExitCode.TESTS_FAILED)
-    if subject is None and req.subject != "target":
-        v = Verdict("not-applicable", f"the target has no {req.subject} to check "
-                    f"(discovered none in {obs.interop_ns})")
-    else:
-        obs.target.current_requirement = req.id
-        try:
-            v = run(req, obs, subject)
-        except (ServerError, WriteRefused) as exc:
-            msg = _scrub(str(exc), request.config)
-            state.results.add(req.id, label, "error", msg, test=request.node.nodeid,
-                              evidence=obs.target.calls[-1:])
-            if isinstance(exc, ServerError):
-                state.server_errors.setdefault(msg, 0)
-                state.server_errors[msg] += 1
-            # during setup: the test is an ERROR, with this one line and no traceback
-            pytest.fail(f"wbemconform: ERROR: {msg}", pytrace=False)
-        finally:
-            obs.target.current_requirement = None
-    waiver = find_waiver(state.waivers, req.id, label) if v.status == "fail" else None
-    if waiver is not None:
-        waiver.used.append(label)
-    v.message = _scrub(v.message, request.config)
-    state.results.add(req.id, label, v.status, v.message, v.problems, v.evidence,
-                      waiver.as_dict() if waiver else None, test=request.node.nodeid)
-    request.node.user_properties.append(("subject", label))
-    request.node.user_properties.append(("verdict", v.status))
-    return VerdictView(req, label, v, waiver)
+    session = state.session
+    label = None if subject is not None or req.subject != "target" else TARGET_SUBJECT
+    record = session.judge(req, subject, variant=variant, label=label,
+                           test=request.node.nodeid)
+    shown = next(s for s, r in session.results.records[req.id].items() if r is record)
+    if session.setup_error:
+        pytest.exit(f"wbemconform: ERROR: {session.setup_error}",
+                    returncode=pytest.ExitCode.TESTS_FAILED)
+    request.node.user_properties.append(("subject", shown))
+    request.node.user_properties.append(("verdict", record.verdict))
+    if record.verdict == "error":
+        # during setup: the test is an ERROR, with this one line and no traceback
+        pytest.fail(f"wbemconform: ERROR: {req.id} {shown}: {record.message}", pytrace=False)
+    return VerdictView(req, shown, record)
 
 
 @pytest.fixture
@@ -332,7 +368,7 @@ def profile():
 
 @pytest.fixture
 def association():
-    """Overridden by parametrization with each discovered association class."""
+    """Overridden by parametrization with each discovered association."""
     return None
 
 
@@ -340,59 +376,42 @@ def association():
 def wbem_observations(request):
     """The session's Observations (connects on first use)."""
     try:
-        return _state(request.config).observations
+        return _state(request.config).session.observations
     except SetupFailed as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
+_ABORTING_EXITS = {
+    pytest.ExitCode.USAGE_ERROR: "a usage error stopped the run",
+    pytest.ExitCode.INTERNAL_ERROR: "an internal error stopped the run",
+}
+
+
 def pytest_sessionfinish(session, exitstatus):
+    """Decide the gate, write the results files, set the exit status."""
     state = _state(session.config)
-    if not state.used and not state.setup_error:
+    if not state.active:
         return
-    results = state.results
-    obs = state._obs
-    target = state._target
-    by_req = Counter(c.requirement or "discovery" for c in target.calls) if target else Counter()
-    path = session.config.getoption("--conformance-json")
-    report = session.config.getoption("--conformance-report")
-    if path or report:
-        doc_kw = {
-            "target": (target.description if target else _scrub(
-                redact_url(session.config.getoption("--wbem-url") or "embedded mock"),
-                session.config)),
-            "flavor": obs.flavor if obs else None,
-            "flavor_reason": obs.flavor_reason if obs else None,
-            "interop_namespace": obs.interop_ns if obs else None,
-            "server": _server_info(obs),
-            "operations": {"total": sum(by_req.values()), "by_requirement": dict(by_req),
-                           "writes": sum(1 for c in target.calls if c.operation in WRITE_OPERATIONS)
-                           if target else 0},
-            "load_failures": target.load_failures if target else (),
-            "waivers": state.waivers}
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            doc = results.write_json(path, **doc_kw)
-        else:
-            doc = results.to_json(**doc_kw)
-        if report:
-            from .report import write_report
-            # as the JSON reads back: the report is the same as `wbemconform report`'s
-            write_report(json.loads(json.dumps(doc, default=str)), report)
-    oplog = session.config.getoption("--wbem-operation-log")
-    if oplog and target:
-        with open(oplog, "w", encoding="utf-8") as f:
-            for c in target.calls:
-                f.write(json.dumps({"operation": c.operation, "arguments": c.args,
-                                    "outcome": c.outcome, "result": c.summary,
-                                    "requirement": c.requirement,
-                                    "seconds": round(c.seconds, 6)}, default=str) + "\n")
-    # The CI gate: non-zero iff a MUST requirement failed or errored.
-    if state.setup_error:
-        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and results.gate_passed() \
-            and _only_conformance_failures(session):
-        session.exitstatus = pytest.ExitCode.OK  # only SHOULD/MAY requirements failed
+    s = state.session
+    if state.interrupted:
+        s.abort("interrupted (Ctrl-C) before the run finished")
+    for nodeid in state.collect_errors:
+        s.abort(f"collection failed: {nodeid}")
+    if exitstatus in _ABORTING_EXITS:
+        s.abort(_ABORTING_EXITS[exitstatus])
+    elif exitstatus == pytest.ExitCode.INTERRUPTED and not s.abort_reasons:
+        s.abort("the run was interrupted")
+    gate = s.gate()
+    written, problems = s.write_outputs()
+    state.written, state.write_problems = written, problems
+    if gate.passed:
+        if session.exitstatus == pytest.ExitCode.TESTS_FAILED and \
+                _only_conformance_failures(session) and not problems:
+            session.exitstatus = pytest.ExitCode.OK  # only SHOULD/MAY requirements failed
+    elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _only_conformance_failures(session):
@@ -405,64 +424,57 @@ def _only_conformance_failures(session):
     return True
 
 
-def _server_info(obs):
-    if obs is None:
-        return {}
-    try:
-        out = obs.op("EnumerateInstances", "CIM_ObjectManager", namespace=obs.interop_ns)
-    except (ServerError, WriteRefused):
-        return {}  # the server's name is decoration: never lose the results for it
-    if out.ok and out.value:
-        om = out.value[0]
-        return {"brand": om.get("ElementName") or om.get("Name"),
-                "description": om.get("Description")}
-    return {}
+def _write_line(config, text, **markup):
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line(text, **markup)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The requirement table and the gate's decision."""
     state = _state(config)
-    if not state.used and not state.setup_error:
+    if not state.active:
         return
+    s = state.session
     tr = terminalreporter
-    results = state.results
+    results = s.results
     tr.section("wbemconform conformance")
-    if state.setup_error:
-        tr.write_line(f"wbemconform: ERROR: {state.setup_error}", red=True)
-        tr.write_line("conformance gate (MUST requirements): FAILED (the target could not "
-                      "be used)", red=True, bold=True)
-        if config.getoption("--conformance-report"):
-            tr.write_line(f"report: {config.getoption('--conformance-report')}")
-        return
-    for msg, count in state.server_errors.items():
+    for msg, count in s.server_errors.items():
         tr.write_line(f"wbemconform: ERROR: {msg} ({count} check(s) could not run)",
                       red=True, bold=True)
-    target = state._target
-    if target is not None:
-        tr.write_line(f"target: {target.description}   flavor: "
-                      f"{state._obs.flavor if state._obs else '?'}   "
-                      f"operations: {len(target.calls)}")
-    tr.write_line(f"{'id':6} {'level':6} {'verdict':15} pass fail err  n/a  skip waived")
-    for rid, req in catalog().items():
-        subjects = results.records[rid].values()
-        c = Counter("waived" if r.waived else r.verdict for r in subjects)
-        overall = results.overall(rid)
-        line = (f"{rid:6} {req.level:6} {overall:15} {c['pass']:4} {c['fail']:4} "
-                f"{c['error']:4} {c['not-applicable']:4} {c['skip']:4} {c['waived']:6}")
-        tr.write_line(line, red=overall in ("fail", "error") and req.gating,
-                      yellow=overall in ("fail", "error") and not req.gating)
-    for w in state.waivers:
+    if s.target is not None:
+        ops = s.operations()
+        obs = s._obs
+        line = (f"target: {s.description()}   flavor: {obs.flavor if obs else '?'}   "
+                f"operations: {ops['total']}")
+        tls = getattr(s.target, "tls_description", None)
+        tr.write_line(line + (f"   {tls}" if tls else ""))
+    if any(results.records.values()):
+        tr.write_line(f"{'id':6} {'level':6} {'verdict':15} pass fail err  n/a  skip waived")
+        for rid, req in catalog().items():
+            subjects = results.records[rid].values()
+            if not subjects:
+                continue
+            c = Counter("waived" if r.waived else r.verdict for r in subjects)
+            overall = results.overall(rid)
+            line = (f"{rid:6} {req.level:6} {overall:15} {c['pass']:4} {c['fail']:4} "
+                    f"{c['error']:4} {c['not-applicable']:4} {c['skip']:4} {c['waived']:6}")
+            bad = overall in ("fail", "error")
+            tr.write_line(line, red=bad and (req.gating or overall == "error"),
+                          yellow=bad and not req.gating and overall != "error")
+    for w in s.waivers:
         if w.expired():
-            tr.write_line(f"expired waiver: {w.requirement} {w.profile or ''} ({w.expires}): "
-                          f"{w.reason}", yellow=True)
+            tr.write_line(f"expired waiver: {w.requirement} {w.profile or ''} "
+                          f"({w.expires}; it no longer waives): {w.reason}", yellow=True)
         elif not w.used:
             tr.write_line(f"unused waiver (no failure matches it): {w.requirement} "
                           f"{w.profile or ''}: {w.reason}", yellow=True)
-    gate = "PASSED" if results.gate_passed() else "FAILED"
-    tr.write_line(f"conformance gate (MUST requirements): {gate}",
-                  green=gate == "PASSED", red=gate != "PASSED", bold=True)
-    path = config.getoption("--conformance-json")
-    if path:
-        tr.write_line(f"results: {path}")
-    report = config.getoption("--conformance-report")
-    if report:
-        tr.write_line(f"report: {report}")
+    gate = s.gate()
+    tr.write_line(f"conformance gate: {gate.summary()}", green=gate.passed,
+                  red=not gate.passed, bold=True)
+    shown = {s.run_options.json_path: "results", s.run_options.report_path: "report",
+             s.run_options.oplog_path: "operation log"}
+    for path in state.written:
+        tr.write_line(f"{shown.get(path, 'written')}: {path}")
+    for problem in state.write_problems:
+        tr.write_line(f"wbemconform: ERROR: {problem}", red=True)

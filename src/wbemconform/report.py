@@ -347,7 +347,8 @@ def _build(doc, baseline):
             by_variant.setdefault(variant, []).append(view)
             col_worst[view["column"]].append(view["verdict"])
             if view["verdict"] in FAILING:
-                (failures if level == "MUST" else other_failures).append(
+                gating = level == "MUST" or view["verdict"] == "error"
+                (failures if gating else other_failures).append(
                     {"rid": rid, "level": level, "label": label, "verdict": view["verdict"],
                      "text": view["text"], "anchor": view["anchor"],
                      "message": _clip(view["message"], 300)})
@@ -406,21 +407,29 @@ def _build(doc, baseline):
     setup_error = doc.get("setup_error")
     gate_failures = gate.get("failures")
     n_must = len(gate_failures) if gate_failures is not None else len(failures)
-    if setup_error:
-        verdict = {"ok": False, "title": "NOT CONFORMANT: the target could not be used",
-                   "sub": _clip(setup_error, 500)}
-    elif n_must or gate.get("passed") is False:
+    status = gate.get("status") or ("passed" if gate.get("passed") else "failed")
+    if status == "aborted" or setup_error:
+        reasons = gate.get("reasons") or [setup_error or "the run stopped early"]
+        verdict = {"ok": False, "status": "aborted",
+                   "title": "ABORTED: no conformance verdict",
+                   "sub": _clip("; ".join(reasons), 500)}
+    elif status != "passed" or n_must:
         failing_reqs = sorted({f["rid"] for f in failures}, key=list(reqs).index)
-        verdict = {"ok": False,
-                   "title": f"NOT CONFORMANT: {n_must} MUST failure{'s' if n_must != 1 else ''}",
+        n_err = sum(1 for f in failures + other_failures if f["verdict"] == "error")
+        title = f"NOT CONFORMANT: {n_must} MUST failure{'s' if n_must != 1 else ''}"
+        if n_err:
+            title += f" ({n_err} check{'s' if n_err != 1 else ''} could not run)"
+        verdict = {"ok": False, "status": "failed", "title": title,
                    "sub": (f"in {len(failing_reqs)} requirement"
                            f"{'s' if len(failing_reqs) != 1 else ''}: "
                            + ", ".join(failing_reqs[:10])
                            + (f" and {len(failing_reqs) - 10} more"
-                              if len(failing_reqs) > 10 else "")) if failing_reqs else ""}
+                              if len(failing_reqs) > 10 else "")) if failing_reqs else
+                   "; ".join(gate.get("reasons") or [])}
     else:
-        verdict = {"ok": True, "title": "CONFORMANT (MUST requirements)",
-                   "sub": "every MUST requirement passed or does not apply"}
+        verdict = {"ok": True, "status": "passed", "title": "CONFORMANT (MUST requirements)",
+                   "sub": "every MUST requirement passed or does not apply, and every "
+                          "check ran"}
     notes = []
     if other_failures:
         notes.append(f"{len(other_failures)} SHOULD/MAY failure"

@@ -4,7 +4,6 @@ and the ``--conformance-json`` document built from them."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -53,9 +52,11 @@ class Record:
         return out
 
 
-def evidence_dict(call):
-    return {"operation": call.operation, "arguments": call.args, "outcome": call.outcome,
-            "result": call.summary}
+def evidence_dict(call, scrub=None):
+    scrub = scrub or (lambda text: text)
+    return {"operation": call.operation,
+            "arguments": {k: scrub(v) for k, v in call.args.items()},
+            "outcome": call.outcome, "result": scrub(call.summary)}
 
 
 class Results:
@@ -65,10 +66,11 @@ class Results:
         self.setup_error = None
 
     def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
-            waiver=None, test=None):
-        self.records[req_id][subject] = Record(
-            verdict, message, list(problems), [evidence_dict(c) for c in evidence],
+            waiver=None, test=None, scrub=None):
+        rec = self.records[req_id][subject] = Record(
+            verdict, message, list(problems), [evidence_dict(c, scrub) for c in evidence],
             waiver, test)
+        return rec
 
     def overall(self, req_id):
         recs = self.records[req_id].values()
@@ -87,21 +89,20 @@ class Results:
         return {k: c.get(k, 0) for k in ("pass", "fail", "error", "skip", "not-applicable", "waived")}
 
     def gate_failures(self):
-        """[(req id, subject, verdict)] that fail the CI gate (MUST fail/error, unwaived)."""
+        """[(req id, subject, verdict)] that fail the CI gate: unwaived failures
+        of MUST requirements, and errors at any level (never waived)."""
         out = []
         for rid, subjects in self.records.items():
-            if not catalog()[rid].gating:
-                continue
+            gating = catalog()[rid].gating
             for subject, rec in subjects.items():
-                if rec.verdict in ("fail", "error") and not rec.waived:
+                if rec.verdict == "error" or (gating and rec.verdict == "fail"
+                                              and not rec.waived):
                     out.append((rid, subject, rec.verdict))
         return out
 
-    def gate_passed(self):
-        return self.setup_error is None and not self.gate_failures()
-
     def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
-                server=None, operations=None, load_failures=(), waivers=(), options=None):
+                server=None, operations=None, load_failures=(), waivers=(), options=None,
+                gate=None, tls=None):
         finished = dt.datetime.now(dt.timezone.utc)
         reqs = {}
         for rid, req in catalog().items():
@@ -121,17 +122,12 @@ class Results:
             "setup_error": self.setup_error,
             "load_failures": list(load_failures),
             "counts": self.counts(),
-            "gate": {"passed": self.gate_passed(),
-                     "failures": [{"requirement": r, "subject": s, "verdict": v}
-                                  for r, s, v in self.gate_failures()]},
+            "gate": gate.as_dict(),
+            "tls": tls,
             "requirements": reqs,
             "waivers": [w.as_dict() for w in waivers],
             "operations": operations or {},
             "options": options or {},
         }
 
-    def write_json(self, path, **kw):
-        doc = self.to_json(**kw)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1, sort_keys=False, default=str)
-        return doc
+

@@ -23,7 +23,7 @@ import pywbem
 from pywbem import CIMError
 
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
-           "open_target", "redact_url", "WRITE_OPERATIONS", "Call"]
+           "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call"]
 
 WRITE_OPERATIONS = frozenset({
     "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass",
@@ -144,6 +144,9 @@ class Target:
         #: the first transport failure: after it, no operation is sent any more
         #: (every check that still needs the server ends at once, as an error)
         self.failure: ServerError | None = None
+        #: called with the operation's name before anything is sent; a
+        #: ServerError it raises (e.g. the run budget is spent) ends the target
+        self.before_call = None
 
     def __str__(self):
         return self.description
@@ -162,6 +165,14 @@ class Target:
                                    "not sent: the server failed earlier", 0.0,
                                    self.current_requirement))
             raise self.failure
+        if self.before_call is not None:
+            try:
+                self.before_call(operation)
+            except ServerError as exc:
+                self.calls.append(Call(operation, desc, "server-error", f"not sent: {exc}",
+                                       0.0, self.current_requirement))
+                self.failure = exc
+                raise
         start = time.perf_counter()
         try:
             result = getattr(self.conn, operation)(*args, **kwargs)
@@ -184,6 +195,21 @@ class Target:
 
 def _remote_namespace_error(exc) -> bool:
     return "remote" in str(exc) and "MSFT_TargetNamespace" in str(exc)
+
+
+def validate_options(options: TargetOptions) -> None:
+    """TargetSetupError (one line naming the option) for option values that
+    cannot work, before anything is opened."""
+    if options.url is not None:
+        shown = redact_url(options.url) if "://" in options.url else options.url
+        try:
+            parts = urlsplit(options.url)
+            parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise TargetSetupError(f"--wbem-url {shown!r}: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetSetupError(f"--wbem-url {shown!r}: expected http://HOST[:PORT] "
+                                   "or https://HOST[:PORT]")
 
 
 def open_target(options: TargetOptions) -> Target:

@@ -4,18 +4,29 @@ Each check is registered under its requirement id with :func:`check` and
 called as ``fn(observations, subject)``, where the subject is ``None``
 (target-level requirements), a :class:`~wbemconform.observe.Profile` or an
 :class:`~wbemconform.observe.Association`. It returns a :class:`Verdict`.
-Transport errors (:class:`~wbemconform.target.ServerError`) propagate: the
-runner turns them into ``error`` verdicts.
+A requirement may have more than one check: the plain one (variant ``""``)
+and, e.g., a property-based one (variant ``"property-based"``); each is its
+own verdict. Whatever escapes a check -- a transport failure, an unexpected
+CIM error, any exception -- is turned into an ``error`` verdict by the run
+engine (:mod:`wbemconform.session`), which keeps what the check's
+:class:`Judge` found so far.
 """
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-__all__ = ["Verdict", "Judge", "check", "CHECKS", "STATUSES", "not_applicable", "run_check"]
+__all__ = ["Verdict", "Judge", "check", "CHECKS", "REGISTRY", "STATUSES", "not_applicable",
+           "run_check", "variants", "has_check", "capture_judges"]
 
 STATUSES = ("pass", "fail", "error", "skip", "not-applicable")
+#: {(requirement id, variant): check function}
+REGISTRY = {}
+#: {requirement id: the plain check} (variant "")
 CHECKS = {}
+_JUDGES = contextvars.ContextVar("wbemconform_judges", default=None)
 
 
 @dataclass
@@ -36,6 +47,9 @@ class Judge:
     def __init__(self):
         self.problems = []
         self.evidence = []
+        seen = _JUDGES.get()
+        if seen is not None:  # the engine keeps these findings if the check crashes
+            seen.append(self)
 
     def see(self, *outcomes):
         for out in outcomes:
@@ -64,23 +78,48 @@ class Judge:
         return Verdict("pass", ok_message, self.evidence)
 
 
-def check(req_id):
+@contextmanager
+def capture_judges():
+    """Collect the Judges created inside the block (the engine's view of a
+    check's findings so far)."""
+    judges = []
+    token = _JUDGES.set(judges)
+    try:
+        yield judges
+    finally:
+        _JUDGES.reset(token)
+
+
+def check(req_id, variant=""):
+    """Register a check function for a requirement (and variant)."""
     def register(fn):
-        if req_id in CHECKS:
-            raise ValueError(f"two checks for {req_id}")
-        CHECKS[req_id] = fn
+        if (req_id, variant) in REGISTRY:
+            raise ValueError(f"two checks for {req_id} {variant}".strip())
+        REGISTRY[(req_id, variant)] = fn
+        if not variant:
+            CHECKS[req_id] = fn
         fn.requirement = req_id
+        fn.variant = variant
         return fn
     return register
 
 
-def run_check(req, obs, subject):
-    """Run the check of a catalog requirement; flavor applicability first."""
+def variants(req_id):
+    """The variants registered for a requirement, the plain one first."""
+    return sorted((v for r, v in REGISTRY if r == req_id), key=lambda v: (v != "", v))
+
+
+def has_check(req_id, variant=""):
+    return (req_id, variant) in REGISTRY
+
+
+def run_check(req, obs, subject, variant=""):
+    """Run a check of a catalog requirement; flavor applicability first."""
     if req.flavor == "wmi" and obs.flavor != "wmi":
         return not_applicable(f"a WMI requirement; the target's flavor is {obs.flavor} "
                               f"({obs.flavor_reason})")
-    return CHECKS[req.id](obs, subject)
+    return REGISTRY[(req.id, variant)](obs, subject)
 
 
 # register the checks
-from . import profiles, classes, traversal, provider  # noqa: E402,F401
+from . import profiles, classes, traversal, provider, properties  # noqa: E402,F401

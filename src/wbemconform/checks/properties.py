@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 
 from ..namespaces import parse_namespace
 from ..observe import ECTP, Observations, path_key
-from . import Judge, not_applicable
+from . import Judge, check, not_applicable
 from .profiles import unique_triple
 from .traversal import _linked, _pairs_of_element
 
-__all__ = ["PROPERTY_CHECKS", "property_check"]
+__all__ = ["PROPERTY_CHECKS", "property_check", "VARIANT"]
 
+VARIANT = "property-based"
 PROPERTY_CHECKS = {}
 
 UNRELATED = ("CIM_RegisteredProfile", "CIM_Namespace", "CIM_ObjectManager",
@@ -30,9 +31,9 @@ UNRELATED = ("CIM_RegisteredProfile", "CIM_Namespace", "CIM_ObjectManager",
 
 
 def property_check(req_id):
+    """Register a property-based check (the ``property-based`` variant)."""
     def register(fn):
-        PROPERTY_CHECKS[req_id] = fn
-        fn.requirement = req_id
+        PROPERTY_CHECKS[req_id] = check(req_id, VARIANT)(fn)
         return fn
     return register
 
@@ -174,9 +175,12 @@ def duplicates_flagged(obs, profile):
     existing triple makes RP-3 flag exactly the duplicates."""
     if not (obs.target.is_mock and obs.target.allow_writes):
         return not_applicable("adding profiles needs a target we may write to (the mock)")
+    base = profile.instance
+    if base.get("RegisteredVersion") is None:
+        return not_applicable("the profile has no RegisteredVersion to repeat or vary "
+                              "(see RP-2)")
     j = Judge()
     counter = [0]
-    base = profile.instance
 
     @given(duplicate=st.booleans(),
            version=st.from_regex(r"[0-9]\.[0-9]{1,2}\.[0-9]", fullmatch=True))

@@ -1,0 +1,419 @@
+"""The run engine: options -> target -> observations -> every (requirement,
+subject) -> record -> gate.
+
+One :class:`Session` is one conformance run. Everything that turns a check
+into a verdict lives here, and only here: the pytest plugin
+(:mod:`wbemconform.plugin`) is a thin adapter that asks the session for
+subjects and for each test's record, and the in-process runner
+(:func:`wbemconform.runner.run_catalog`, used by the defect zoo, the property
+tests and the benchmarks) calls :meth:`Session.run_all`, which goes through
+the same :meth:`Session.judge`. So what the zoo proves is what users run.
+
+The rules the engine enforces:
+
+* a check's answer is a :class:`~wbemconform.checks.Verdict`; anything else
+  that comes out of a check -- a transport failure, a CIM error the check did
+  not expect, any exception -- is the verdict ``error`` for that (requirement,
+  subject), with the operations issued so far as evidence and the findings
+  made so far kept;
+* the gate (:meth:`Session.gate`) is ``aborted`` when the run stopped early or
+  checked nothing, ``failed`` when a MUST requirement failed (unwaived) or any
+  check at any level errored (errors cannot be waived), ``passed`` otherwise;
+* every text the run writes is scrubbed of the secrets it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Requirement, catalog
+from .checks import Verdict, capture_judges, has_check, run_check, variants
+from .observe import Observations
+from .results import TARGET_SUBJECT, Results
+from .secrets import Secrets
+from .target import (WRITE_OPERATIONS, ServerError, TargetOptions, TargetSetupError,
+                     WriteRefused, open_target, redact_url)
+from .waivers import find_waiver
+
+__all__ = ["Session", "SetupFailed", "Gate", "RunOptions", "PROPERTY_VARIANT",
+           "GATE_PASSED", "GATE_FAILED", "GATE_ABORTED"]
+
+PROPERTY_VARIANT = "property-based"
+GATE_PASSED, GATE_FAILED, GATE_ABORTED = "passed", "failed", "aborted"
+#: verdicts that show a check examined the target
+EXAMINED = ("pass", "fail", "error")
+#: how many of the operations a crashed check issued are kept as its evidence
+CRASH_EVIDENCE = 12
+
+
+class SetupFailed(Exception):
+    """The target could not be used: one line, said once."""
+
+
+@dataclass
+class RunOptions:
+    """Run-level options (the target's are :class:`TargetOptions`)."""
+
+    #: seconds the whole run may take (None: unbounded); once spent, nothing
+    #: more is sent and the run is aborted
+    run_timeout: float | None = None
+    waivers_path: str | None = None
+    json_path: str | None = None
+    report_path: str | None = None
+    oplog_path: str | None = None
+
+
+@dataclass
+class Gate:
+    """The CI gate's decision, with its reasons."""
+
+    status: str  # passed | failed | aborted
+    reasons: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # [(requirement, subject, verdict)]
+
+    @property
+    def passed(self):
+        return self.status == GATE_PASSED
+
+    def summary(self):
+        if self.status == GATE_PASSED:
+            return "PASSED"
+        return f"{self.status.upper()}: " + "; ".join(self.reasons)
+
+    def as_dict(self):
+        return {"passed": self.passed, "status": self.status, "reasons": list(self.reasons),
+                "failures": [{"requirement": r, "subject": s, "verdict": v}
+                             for r, s, v in self.failures]}
+
+
+class _RunBudget(ServerError):
+    """The whole-run budget is spent: nothing more is sent."""
+
+    def __init__(self, target, operation, seconds):
+        Exception.__init__(self, f"{target}: {operation} not sent: the run budget of "
+                                 f"{seconds:g} s (--wbem-run-timeout) is spent")
+        self.target = target
+        self.operation = operation
+        self.kind = "RunBudgetExceeded"
+
+
+class Session:
+    """One conformance run (see the module docstring).
+
+    ``target`` may be given ready-made (tests and the property suites build
+    their own); otherwise it is opened from ``options`` on first use.
+    """
+
+    def __init__(self, options: TargetOptions | None = None, *, run: RunOptions | None = None,
+                 waivers=(), target=None, secrets: Secrets | None = None,
+                 command_options=None):
+        self.options = options or (target.options if target is not None else TargetOptions())
+        self.run_options = run or RunOptions()
+        self.waivers = list(waivers)
+        self.results = Results()
+        self.secrets = secrets or Secrets.from_options(self.options)
+        #: the options as given (for the JSON document and Reproduce commands)
+        self.command_options = command_options or {}
+        self.abort_reasons: list[str] = []
+        self.setup_error: str | None = None
+        self.server_errors: Counter = Counter()  # message -> checks it ended
+        self.started = time.monotonic()
+        self._target = target
+        self._obs: Observations | None = None
+        self._budget_armed = False
+
+    # -- target and discovery ---------------------------------------------------
+
+    @property
+    def target(self):
+        """The open target (None until opened, or when it could not be)."""
+        return self._target
+
+    @property
+    def observations(self) -> Observations:
+        """Connect and discover (once); SetupFailed with one clear line."""
+        if self.setup_error:
+            raise SetupFailed(self.setup_error)
+        if self._obs is None:
+            try:
+                if self._target is None:
+                    self._target = open_target(self.options)
+                self._arm_budget()
+                opts = self.options
+                obs = Observations(self._target, opts.interop_namespace, opts.flavor,
+                                   opts.profiles)
+                obs.discover()
+                self._obs = obs
+            except (TargetSetupError, ServerError) as exc:
+                self.fail_setup(str(exc))
+                raise SetupFailed(self.setup_error) from None
+            except Exception as exc:  # noqa: BLE001 -- a one-line error, never a traceback
+                self.fail_setup(f"{self.description()}: discovery failed: "
+                                f"{type(exc).__name__}: {exc}")
+                raise SetupFailed(self.setup_error) from None
+        return self._obs
+
+    def fail_setup(self, message):
+        """The target cannot be used: the run is aborted with this reason."""
+        self.setup_error = self.scrub(message)
+        self.results.setup_error = self.setup_error
+
+    def _arm_budget(self):
+        budget = self.run_options.run_timeout
+        if budget is None or self._budget_armed or self._target is None:
+            return
+        self._budget_armed = True
+        deadline = self.started + budget
+        target = self._target
+
+        def guard(operation):
+            if time.monotonic() > deadline:
+                raise _RunBudget(target.description, operation, budget)
+        target.before_call = guard
+
+    def subjects(self, kind):
+        """[(label, subject)] of a subject kind; [] when the target is unusable."""
+        if kind == "target":
+            return [(TARGET_SUBJECT, None)]
+        try:
+            found = self.observations.subjects(kind)
+        except SetupFailed:
+            return []
+        return [(self.scrub(label), subject) for label, subject in found]
+
+    # -- verdicts -------------------------------------------------------------------
+
+    def plan(self, only=None):
+        """[(requirement, variant)] in the order a run checks them: catalog
+        order, writes last (the catalog says which requirements write)."""
+        out = [(req, variant) for req in catalog().values()
+               if not only or req.id in only for variant in variants(req.id)]
+        return sorted(out, key=lambda rv: rv[0].writes)
+
+    def label(self, label, variant=""):
+        return f"{label} [{variant}]" if variant else label
+
+    def judge(self, req: Requirement, subject, *, variant="", label=None, test=None):
+        """Run one check on one subject and record its verdict (see the module
+        docstring for the rules); returns the :class:`~wbemconform.results.Record`."""
+        base = label if label is not None else (
+            subject.label if subject is not None else
+            (TARGET_SUBJECT if req.subject == "target" else f"no {req.subject}"))
+        shown = self.label(self.scrub(base), variant)
+        try:
+            obs = self.observations
+        except SetupFailed as exc:
+            return self._record(req, shown, Verdict("error", str(exc)), test)
+        if subject is None and req.subject != "target":
+            verdict = Verdict("not-applicable", f"the target has no {req.subject} to check "
+                              f"(discovered none in {obs.interop_ns})")
+        else:
+            verdict = self._run_check(req, variant, obs, subject)
+        return self._record(req, shown, verdict, test)
+
+    def _run_check(self, req, variant, obs, subject):
+        target = obs.target
+        start = len(target.calls)
+        target.current_requirement = req.id
+        with capture_judges() as judges:
+            try:
+                verdict = run_check(req, obs, subject, variant)
+                if not isinstance(verdict, Verdict) or verdict.status not in \
+                        ("pass", "fail", "error", "skip", "not-applicable"):
+                    raise TypeError(f"the check returned {verdict!r}, not a Verdict")
+            except ServerError as exc:
+                self.server_errors[self.scrub(str(exc))] += 1
+                if isinstance(exc, _RunBudget):
+                    self.abort(str(exc).split(": ", 1)[-1])
+                verdict = self._crashed(str(exc), target, start, judges)
+            except WriteRefused as exc:
+                verdict = self._crashed(f"the check tried to write: {exc}", target, start,
+                                        judges)
+            except Exception as exc:  # noqa: BLE001 -- anything unexpected is an error
+                verdict = self._crashed(
+                    f"the check could not finish: {type(exc).__name__}: {exc}",
+                    target, start, judges)
+            finally:
+                target.current_requirement = None
+        return verdict
+
+    @staticmethod
+    def _crashed(message, target, start, judges):
+        """An ``error`` verdict that keeps what the check found and issued so far."""
+        problems = [p for j in judges for p in j.problems]
+        evidence = [c for j in judges for c in j.evidence]
+        for call in target.calls[start:][-CRASH_EVIDENCE:]:
+            if call not in evidence:
+                evidence.append(call)
+        if problems:
+            message += f" (after {len(problems)} finding(s): {problems[0]})"
+        return Verdict("error", message, evidence, problems)
+
+    def _record(self, req, label, verdict, test):
+        waiver = find_waiver(self.waivers, req.id, label) if verdict.status == "fail" else None
+        if waiver is not None:
+            waiver.used.append(label)
+        scrub = self.scrub
+        return self.results.add(
+            req.id, label, verdict.status, scrub(verdict.message),
+            [scrub(p) for p in verdict.problems], verdict.evidence,
+            waiver.as_dict() if waiver else None, test=test, scrub=scrub)
+
+    def run_all(self, only=None) -> Results:
+        """Every check of the plan on every subject (the runner's entry)."""
+        try:
+            self.observations
+        except SetupFailed:
+            return self.results
+        for req, variant in self.plan(only):
+            for label, subject in self.subjects(req.subject) or [(None, None)]:
+                self.judge(req, subject, variant=variant, label=label)
+        return self.results
+
+    # -- the gate -------------------------------------------------------------------
+
+    def abort(self, reason):
+        """The run stopped early (said once per reason)."""
+        reason = self.scrub(reason)
+        if reason not in self.abort_reasons:
+            self.abort_reasons.append(reason)
+
+    def gate(self) -> Gate:
+        reasons = []
+        if self.setup_error:
+            reasons.append(f"the target could not be used: {self.setup_error}")
+        reasons += [r for r in self.abort_reasons if r not in reasons]
+        examined = sum(1 for recs in self.results.records.values()
+                       for rec in recs.values() if rec.verdict in EXAMINED)
+        if not reasons and examined == 0:
+            reasons.append("no check examined the target (nothing ran, or every check "
+                           "was skipped or not applicable)")
+        failures = self.results.gate_failures()
+        if reasons:
+            return Gate(GATE_ABORTED, reasons, failures)
+        if failures:
+            must = sorted({r for r, _, v in failures if v == "fail"})
+            errored = sorted({r for r, _, v in failures if v == "error"})
+            out = []
+            if must:
+                out.append("MUST requirement(s) failed: " + ", ".join(must))
+            if errored:
+                out.append("check(s) could not run (errors cannot be waived): "
+                           + ", ".join(errored))
+            return Gate(GATE_FAILED, out, failures)
+        return Gate(GATE_PASSED, [], [])
+
+    # -- output ---------------------------------------------------------------------
+
+    def scrub(self, text):
+        return self.secrets.scrub(text)
+
+    def description(self):
+        if self._target is not None:
+            return self.scrub(self._target.description)
+        if self.options.url:
+            return self.scrub(redact_url(self.options.url))
+        return "embedded mock"
+
+    def operations(self):
+        """(total, by requirement, writes sent to the target)."""
+        calls = self._target.calls if self._target is not None else []
+        by_req = Counter(c.requirement or "discovery" for c in calls)
+        writes = sum(1 for c in calls if c.operation in WRITE_OPERATIONS
+                     and c.outcome != "refused")
+        return {"total": len(calls), "by_requirement": dict(by_req), "writes": writes}
+
+    def document(self):
+        """The ``--conformance-json`` document of this run."""
+        obs = self._obs
+        target = self._target
+        return self.results.to_json(
+            target=self.description(),
+            flavor=obs.flavor if obs else None,
+            flavor_reason=obs.flavor_reason if obs else None,
+            interop_namespace=obs.interop_ns if obs else None,
+            server=self._server_info(),
+            operations=self.operations(),
+            load_failures=[self.scrub(f) for f in target.load_failures] if target else [],
+            waivers=self.waivers, options=self._scrubbed(self.command_options),
+            gate=self.gate(),
+            tls=getattr(target, "tls_description", None) if target else None)
+
+    def _scrubbed(self, value):
+        if isinstance(value, dict):
+            return {k: self._scrubbed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrubbed(v) for v in value]
+        return self.scrub(value)
+
+    def _server_info(self):
+        obs = self._obs
+        if obs is None or self._target is None or self._target.failure is not None:
+            return {}
+        try:
+            out = obs.op("EnumerateInstances", "CIM_ObjectManager", namespace=obs.interop_ns)
+        except (ServerError, WriteRefused):
+            return {}  # the server's name is decoration: never lose the results for it
+        if out.ok and out.value:
+            om = out.value[0]
+            return {"brand": self.scrub(om.get("ElementName") or om.get("Name")),
+                    "description": self.scrub(om.get("Description"))}
+        return {}
+
+    def write_outputs(self):
+        """Write the JSON, HTML report and operation log the options ask for.
+        Returns the paths written; errors writing them are one line each."""
+        ro = self.run_options
+        written, problems = [], []
+        doc = None
+        if ro.json_path or ro.report_path:
+            doc = json.loads(json.dumps(self.document(), default=str))
+        if ro.json_path:
+            try:
+                Path(ro.json_path).parent.mkdir(parents=True, exist_ok=True)
+                Path(ro.json_path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
+                written.append(ro.json_path)
+            except OSError as exc:
+                problems.append(f"--conformance-json {ro.json_path}: cannot write: "
+                                f"{exc.strerror or exc}")
+        if ro.report_path:
+            from .report import write_report
+            try:
+                write_report(doc, ro.report_path)
+                written.append(ro.report_path)
+            except OSError as exc:
+                problems.append(f"--conformance-report {ro.report_path}: cannot write: "
+                                f"{exc.strerror or exc}")
+        if ro.oplog_path and self._target is not None:
+            try:
+                with open(ro.oplog_path, "w", encoding="utf-8") as f:
+                    for c in self._target.calls:
+                        f.write(self.scrub(json.dumps(
+                            {"operation": c.operation, "arguments": c.args,
+                             "outcome": c.outcome, "result": c.summary,
+                             "requirement": c.requirement, "seconds": round(c.seconds, 6)},
+                            default=str)) + "\n")
+                written.append(ro.oplog_path)
+            except OSError as exc:
+                problems.append(f"--wbem-operation-log {ro.oplog_path}: cannot write: "
+                                f"{exc.strerror or exc}")
+        return written, problems
+
+
+def check_positive_seconds(name, value):
+    """A float option that must be a finite number > 0; ValueError naming it."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {value!r}: expected a number of seconds > 0") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} {value!r}: expected a number of seconds > 0")
+    return number
+
