@@ -9,6 +9,11 @@ def test_filters_equal_client_side_filtering(property_verdict, association):
     property_verdict.expect()
 
 
+@pytest.mark.requirement("RC-4")
+def test_filters_across_namespaces_equal_client_side_filtering(property_verdict, association):
+    property_verdict.expect()
+
+
 @pytest.mark.requirement("EC-4")
 def test_remote_target_namespaces_rejected(property_verdict, association):
     property_verdict.expect()

@@ -23,6 +23,16 @@ def test_traversal_strategies_agree(verdict, association):
     verdict.expect()
 
 
+@pytest.mark.requirement("TR-5")
+def test_role_filters(verdict, association):
+    verdict.expect()
+
+
+@pytest.mark.requirement("TR-6")
+def test_pull_operations_agree(verdict, association):
+    verdict.expect()
+
+
 @pytest.mark.requirement("RC-1")
 def test_resultclass_from_profile(verdict, association):
     verdict.expect()
@@ -35,6 +45,11 @@ def test_resultclass_from_element(verdict, association):
 
 @pytest.mark.requirement("RC-3")
 def test_resultclass_filters(verdict, association):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RC-4")
+def test_resultclass_across_namespaces(verdict, association):
     verdict.expect()
 
 

@@ -24,6 +24,15 @@ class Requirement:
     source: str
     #: the check sends write operations (run last; only where writes are allowed)
     writes: bool = False
+    #: the level on wmi-flavor targets, where it differs from ``level``
+    wmi_level: str | None = None
+
+    def level_for(self, flavor) -> str:
+        """The requirement's level on a target of that flavor."""
+        return self.wmi_level if flavor == "wmi" and self.wmi_level else self.level
+
+    def gating_for(self, flavor) -> bool:
+        return self.level_for(flavor) == "MUST"
 
     @property
     def group(self) -> str:
@@ -46,6 +55,8 @@ def _load(text: str, where: str) -> dict[str, Requirement]:
         problems = []
         if req.level not in LEVELS:
             problems.append(f"level {req.level!r} not in {LEVELS}")
+        if req.wmi_level is not None and req.wmi_level not in LEVELS:
+            problems.append(f"wmi_level {req.wmi_level!r} not in {LEVELS}")
         if req.flavor not in FLAVORS:
             problems.append(f"flavor {req.flavor!r} not in {FLAVORS}")
         if req.subject not in SUBJECTS:

@@ -3,9 +3,21 @@
 Every operation goes through :meth:`Observations.op`, which issues it at
 most once (the answer, CIM error included, is remembered) and keeps the
 :class:`~wbemconform.target.Call` as evidence. Discovery -- the interop
-namespace, the registered profiles, the association classes and the
-namespaces they link -- is built on top, lazily, so that a session costs
-O(profiles + elements) operations whatever the number of checks.
+namespace, the registered profiles, the association classes, where their
+instances live and which namespaces their links reach -- is built on top,
+lazily, so that a session costs O(profiles + elements) operations whatever
+the number of checks.
+
+How associations are discovered (and why): an association subject is a
+``CIM_ElementConformsToProfile`` class (a subclass, or the class itself when
+it has instances of its own). Its *links* -- (profile, element) pairs -- come
+from enumerating it in every namespace that declares it; where each element
+lives comes from the element's reference path itself, never from where the
+class happens to be declared (a server may declare the class in namespaces
+that hold none of its instances). Every traversal states its direction
+(Role / ResultRole), and every class a filter names exists in the namespace
+of the request: the association's own class where it is declared there, else
+its nearest superclass that is.
 """
 
 from __future__ import annotations
@@ -13,20 +25,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pywbem import CIMClass, CIMError, CIMInstanceName, WBEMServer
-from pywbem._cim_constants import (CIM_ERR_INVALID_CLASS)
+from pywbem import CIM_ERR_INVALID_CLASS, CIMClass, CIMError, CIMInstanceName, WBEMServer
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
 from .paths import ns_key, path_key, with_namespace
 from .target import Call, ServerError, Target, TargetSetupError
 
-__all__ = ["Observations", "Outcome", "Profile", "Association", "ECTP", "RP",
-           "path_key", "ns_key"]
+__all__ = ["Observations", "Outcome", "Profile", "Association", "Link", "ECTP", "RP",
+           "PROFILE_ROLE", "ELEMENT_ROLE", "path_key", "ns_key"]
 
 ECTP = "CIM_ElementConformsToProfile"
 RP = "CIM_RegisteredProfile"
 TARGET_NS = "MSFT_TargetNamespace"
+PROFILE_ROLE = "ConformantStandard"
+ELEMENT_ROLE = "ManagedElement"
 ORG_OTHER = 1
+#: how many profile labels an association's label names before "+N more"
+LABEL_PROFILES = 3
 
 
 @dataclass
@@ -36,6 +51,7 @@ class Outcome:
     value: object = None
     error: CIMError | None = None
     call: Call | None = None
+    calls: list = field(default_factory=list)  # every call behind it (pull sequences)
 
     @property
     def ok(self):
@@ -44,6 +60,10 @@ class Outcome:
     @property
     def status(self):
         return self.error.status_code if self.error is not None else None
+
+    @property
+    def error_name(self):
+        return self.error.status_code_name if self.error is not None else None
 
     def __str__(self):
         return self.call.summary if self.call else (str(self.error) if self.error else str(self.value))
@@ -56,6 +76,7 @@ class Profile:
     path: CIMInstanceName
     instance: object
     unique_label: str | None = None  # set when two profiles would share a label
+    organization_name: str | None = None  # from RegisteredOrganization's Values
 
     @property
     def key(self):
@@ -86,36 +107,75 @@ class Profile:
         return f"{self.name or self.path.keybindings.get('InstanceID')} {self.version or '?'}"
 
 
+@dataclass(frozen=True)
+class Link:
+    """One (profile, element) pair an association instance states."""
+
+    profile: CIMInstanceName  # with namespace
+    element: CIMInstanceName  # with namespace
+    classname: str  # the association instance's class
+
+    @property
+    def key(self):
+        return (path_key(self.profile), path_key(self.element))
+
+
 @dataclass
 class Association:
-    """A CIM_ElementConformsToProfile subclass and the namespaces it spans."""
+    """A CIM_ElementConformsToProfile class: where it is declared, where its
+    instances are, and the links they state."""
 
     classname: str
     decls: dict  # ns key -> CIMClass, where declared
     declared_in: dict  # ns key -> namespace name as the server spells it
     interop_ns: str
-    impl_ns: str | None  # the namespace its elements live in (None: unknown)
+    links: dict = field(default_factory=dict)  # (profile key, element key) -> Link
+    instance_ns: list = field(default_factory=list)  # where its instances were enumerated
+    element_ns: list = field(default_factory=list)  # where its ManagedElement ends live
     profile_labels: list = field(default_factory=list)
 
     @property
     def label(self):
-        who = ", ".join(self.profile_labels) or "?"
-        return f"{who} -> {self.impl_ns or '?'}:{self.classname}"
+        shown = self.profile_labels[:LABEL_PROFILES]
+        more = len(self.profile_labels) - len(shown)
+        who = ", ".join(shown) + (f", +{more} more" if more else "") or "?"
+        return f"{who} -> {', '.join(self.element_ns) or '?'}:{self.classname}"
+
+    @property
+    def impl_namespaces(self):
+        """The namespaces its elements live in, other than the interop namespace."""
+        return [ns for ns in self.element_ns if ns_key(ns) != ns_key(self.interop_ns)]
+
+    @property
+    def impl_ns(self):
+        """The (first) implementation namespace, or None when every element is local."""
+        return next(iter(self.impl_namespaces), None)
 
     @property
     def links_elsewhere(self):
-        return self.impl_ns is not None and ns_key(self.impl_ns) != ns_key(self.interop_ns)
+        return bool(self.impl_namespaces)
 
     def decl(self, ns):
         return self.decls.get(ns_key(ns))
 
     @property
     def sides(self):
-        """The namespaces the class should be served in: interop, then implementation."""
-        out = [self.interop_ns]
-        if self.links_elsewhere:
-            out.append(self.impl_ns)
+        """The namespaces the class is served in: the interop namespace, then
+        where its elements live, then where else its instances are -- each
+        only where the class is declared."""
+        out, seen = [], set()
+        for ns in [self.interop_ns, *self.element_ns, *self.instance_ns]:
+            key = ns_key(ns)
+            if key not in seen and key in self.decls:
+                seen.add(key)
+                out.append(self.declared_in[key])
         return out
+
+    @property
+    def wanted_sides(self):
+        """The namespaces the WMI document wants it declared in: the interop
+        namespace and each implementation namespace."""
+        return [self.interop_ns, *self.impl_namespaces]
 
 
 def target_namespace(prop):
@@ -147,12 +207,13 @@ class Observations:
     def op(self, operation, *args, **kwargs) -> Outcome:
         """Issue an operation once; CIM errors are answers, transport errors raise."""
         key = (operation, tuple(str(a) for a in args),
-               tuple(sorted((k, str(v)) for k, v in kwargs.items())))
+               tuple(sorted((k, str(v)) for k, v in kwargs.items() if v is not None)))
         if key in self._memo:
             hit = self._memo[key]
             if isinstance(hit, Exception):
                 raise hit
             return hit
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
             value = self.target.call(operation, *args, **kwargs)
             out = Outcome(value=value, call=self.target.calls[-1])
@@ -161,6 +222,41 @@ class Observations:
         except ServerError as exc:
             self._memo[key] = exc
             raise
+        out.calls = [out.call]
+        self._memo[key] = out
+        return out
+
+    def pull(self, open_operation, *args, max_pulls=10000, **kwargs) -> Outcome:
+        """An Open*Paths operation followed by PullInstancePaths to the end:
+        Outcome whose value is every path, or the first CIM error; its
+        ``calls`` are every call of the sequence."""
+        key = ("pull", open_operation, tuple(str(a) for a in args),
+               tuple(sorted((k, str(v)) for k, v in kwargs.items() if v is not None)))
+        if key in self._memo:
+            return self._memo[key]
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        kwargs.setdefault("MaxObjectCount", 1000)
+        calls = []
+        try:
+            res = self.target.call(open_operation, *args, **kwargs)
+            calls.append(self.target.calls[-1])
+            paths = list(res.paths)
+            pulls = 0
+            while not res.eos:
+                if pulls >= max_pulls or not res.context:
+                    raise CIMError(0, f"{open_operation}: the enumeration did not end after "
+                                      f"{pulls} pull(s)" if res.context else
+                                   f"{open_operation}: not at the end, but no enumeration "
+                                   "context to pull with")
+                res = self.target.call("PullInstancePaths", res.context, MaxObjectCount=1000)
+                calls.append(self.target.calls[-1])
+                paths.extend(res.paths)
+                pulls += 1
+            out = Outcome(value=paths, call=calls[0], calls=calls)
+        except CIMError as exc:
+            if self.target.calls and (not calls or self.target.calls[-1] is not calls[-1]):
+                calls.append(self.target.calls[-1])
+            out = Outcome(error=exc, call=calls[-1] if calls else None, calls=calls)
         self._memo[key] = out
         return out
 
@@ -170,6 +266,7 @@ class Observations:
         """Discover now (interop namespace, flavor, subjects): TargetSetupError
         when the target cannot be checked at all."""
         self.interop_ns, self.flavor, self.associations  # noqa: B018 -- computed on access
+        self.server_info  # noqa: B018 -- fetched now, so operation counts do not move later
         if self._profile_filters and not self.profiles:
             known = ", ".join(sorted({f"{p.name}:{p.version}" for p in self.all_profiles}))
             raise TargetSetupError(
@@ -194,24 +291,68 @@ class Observations:
             + "; ".join(tried) + "); name it with --wbem-interop-namespace")
 
     @cached_property
-    def flavor(self) -> str:
+    def _flavor(self):
+        """(flavor, reason). ``auto`` decides from what the target's own
+        registrations and classes declare: registered WMI providers
+        (__Win32Provider instances) or MSFT_TargetNamespace on an association
+        reference mean a WMI-style target. The class __Win32Provider alone
+        proves nothing (the embedded mock defines it in every namespace)."""
         if self._flavor_option in ("wmi", "dmtf"):
-            return self._flavor_option
-        if self.op("GetClass", "__Win32Provider", namespace=self.interop_ns).ok:
-            return "wmi"
+            return self._flavor_option, f"--wbem-flavor {self._flavor_option}"
+        seen = set()
+        for ns in [self.interop_ns, *(ns for a in self.associations for ns in a.sides)]:
+            if ns_key(ns) in seen:
+                continue
+            seen.add(ns_key(ns))
+            out = self.op("EnumerateInstances", "__Win32Provider", namespace=ns)
+            if out.ok and out.value:
+                names = sorted({str(p.get("Name")) for p in out.value})
+                return "wmi", (f"auto: {len(out.value)} __Win32Provider registration(s) in "
+                               f"{ns} ({', '.join(names[:3])})")
         for assoc in self.associations:
-            for decl in assoc.decls.values():
-                if any(TARGET_NS in p.qualifiers for p in decl.properties.values()):
-                    return "wmi"
-        return "dmtf"
+            for key, decl in sorted(assoc.decls.items()):
+                for prop in decl.properties.values():
+                    if TARGET_NS in prop.qualifiers:
+                        return "wmi", (f"auto: {assoc.declared_in[key]}:{assoc.classname}."
+                                       f"{prop.name} carries MSFT_TargetNamespace")
+        return "dmtf", ("auto: no __Win32Provider registration and no MSFT_TargetNamespace "
+                        "qualifier")
+
+    @property
+    def flavor(self) -> str:
+        return self._flavor[0]
 
     @property
     def flavor_reason(self) -> str:
-        if self._flavor_option in ("wmi", "dmtf"):
-            return f"--wbem-flavor {self._flavor_option}"
-        return ("auto: __Win32Provider exists or MSFT_TargetNamespace is used"
-                if self.flavor == "wmi" else
-                "auto: no __Win32Provider class and no MSFT_TargetNamespace qualifier")
+        return self._flavor[1]
+
+    @cached_property
+    def server_info(self) -> dict:
+        """{brand, description} of the CIM_ObjectManager, when the server has one."""
+        out = self.op("EnumerateInstances", "CIM_ObjectManager", namespace=self.interop_ns)
+        if out.ok and out.value:
+            om = out.value[0]
+            return {"brand": om.get("ElementName") or om.get("Name"),
+                    "description": om.get("Description")}
+        return {}
+
+    @cached_property
+    def organization_names(self) -> dict:
+        """{RegisteredOrganization value: its name} from the class's ValueMap/Values."""
+        cls = self.get_class(self.interop_ns, RP)
+        prop = cls.properties.get("RegisteredOrganization") if cls is not None else None
+        if prop is None:
+            return {}
+        vmap, values = prop.qualifiers.get("ValueMap"), prop.qualifiers.get("Values")
+        if vmap is None or values is None or not vmap.value or not values.value:
+            return {}
+        out = {}
+        for raw, name in zip(vmap.value, values.value):
+            try:
+                out[int(raw)] = name
+            except (TypeError, ValueError):
+                continue  # ranges ("..") and vendor ranges name no single value
+        return out
 
     @cached_property
     def all_profiles(self) -> list:
@@ -223,10 +364,25 @@ class Observations:
         for p in profiles:
             seen.setdefault(p.base_label, []).append(p)
         for same in seen.values():
-            if len(same) > 1:  # the labels name test cases and report columns: keep them apart
-                for p in same:
-                    p.unique_label = f"{p.base_label} [{p.path.keybindings.get('InstanceID', p.path)}]"
-        return profiles
+            if len(same) < 2:
+                continue
+            # the labels name test cases and report columns: keep them apart,
+            # by organization first (SNIA and DMTF both register "Profile
+            # Registration 1.0.0"), by InstanceID where that is not enough
+            for p in same:
+                p.unique_label = f"{p.base_label} ({self._organization_text(p)})"
+            labels = [p.unique_label for p in same]
+            for p in same:
+                if labels.count(p.unique_label) > 1:
+                    iid = p.path.keybindings.get("InstanceID", str(p.path))
+                    p.unique_label = f"{p.base_label} ({self._organization_text(p)}, {iid})"
+        return sorted(profiles, key=lambda p: (p.label.lower(), str(p.path)))
+
+    def _organization_text(self, profile):
+        org = profile.instance.get("RegisteredOrganization")
+        if org == ORG_OTHER:
+            return (profile.instance.get("OtherRegisteredOrganization") or "Other").strip()
+        return self.organization_names.get(org, f"organization {org}")
 
     @cached_property
     def profiles(self) -> list:
@@ -242,7 +398,11 @@ class Observations:
         return [(s.label, s) for s in found]
 
     def profile_by_key(self, key):
-        return next((p for p in self.all_profiles if p.key == key), None)
+        return self._profiles_by_key.get(key)
+
+    @cached_property
+    def _profiles_by_key(self):
+        return {p.key: p for p in self.all_profiles}
 
     @cached_property
     def namespaces(self) -> list:
@@ -265,10 +425,19 @@ class Observations:
                     seen.setdefault(ns_key(target.name), target.name)
         return list(seen.values())
 
+    def spelling(self, ns):
+        """A namespace as the server spells it."""
+        key = ns_key(ns)
+        return next((n for n in self.namespaces if ns_key(n) == key), ns.strip("/"))
+
     def get_class(self, namespace, classname) -> CIMClass | None:
         out = self.op("GetClass", classname, namespace=namespace, LocalOnly=False,
                       IncludeQualifiers=True)
         return out.value if out.ok else None
+
+    def has_class(self, namespace, classname) -> bool:
+        """Whether the namespace defines the class (a filter may name it there)."""
+        return self.get_class(namespace, classname) is not None
 
     def superclasses(self, namespace, classname) -> list:
         """The class and its superclasses (lower case), as the namespace defines them."""
@@ -284,67 +453,157 @@ class Observations:
     def is_a(self, namespace, classname, base) -> bool:
         return base.lower() in self.superclasses(namespace, classname)
 
+    def class_chain(self, namespace, classname) -> list:
+        """The class and its superclasses, as spelled, from where it is defined."""
+        out, name = [], classname
+        while name and name.lower() not in (c.lower() for c in out):
+            cls = self.get_class(namespace, name)
+            if cls is None:
+                break
+            out.append(cls.classname)
+            name = cls.superclass
+        return out
+
+    def nearest_class_in(self, request_ns, home_ns, classname):
+        """The class, or its nearest superclass (as ``home_ns`` defines the
+        hierarchy), that ``request_ns`` defines; None if none is."""
+        for name in self.class_chain(home_ns, classname) or [classname]:
+            if self.has_class(request_ns, name):
+                return name
+        return None
+
+    # -- associations -------------------------------------------------------------------
+
     @cached_property
     def associations(self) -> list:
-        """Every CIM_ElementConformsToProfile subclass, in whichever namespace."""
+        """Every CIM_ElementConformsToProfile class with instances or a
+        declaration of its own, with its links (see the module docstring)."""
         declared = {}  # class lower -> {ns key: (ns, decl)}
+        instances = {}  # class lower -> {ns key: [paths]}
         for ns in self.namespaces:
             listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
                              DeepInheritance=True)
             if not listed.ok:
                 continue
-            for name in listed.value:
+            names = list(listed.value)
+            for name in names:
                 decl = self.get_class(ns, name)
                 if decl is not None:
                     declared.setdefault(name.lower(), {})[ns_key(ns)] = (ns, decl)
+            for lc, paths in self._instances_by_class(ns, names).items():
+                instances.setdefault(lc, {})[ns_key(ns)] = paths
+                if lc == ECTP.lower() and lc not in declared:
+                    base = self.get_class(ns, ECTP)
+                    if base is not None:
+                        declared.setdefault(lc, {})[ns_key(ns)] = (ns, base)
         out = []
-        for spots in declared.values():
+        for lc, spots in declared.items():
+            if lc == ECTP.lower() and not instances.get(lc):
+                continue  # the base class is a subject only when it has instances of its own
             decls = {k: d for k, (_, d) in spots.items()}
             names = {k: n for k, (n, _) in spots.items()}
             classname = next(iter(decls.values())).classname
-            assoc = Association(classname, decls, names, self.interop_ns,
-                                self._impl_namespace(classname, decls))
+            assoc = Association(classname, decls, names, self.interop_ns)
+            self._fill_links(assoc, instances.get(lc, {}))
             out.append(assoc)
         for assoc in out:
             assoc.profile_labels = [p.label for p in self.linked_profiles(assoc)]
         if self._profile_filters:
             keys = {p.key for p in self.profiles}
             out = [a for a in out if {p.key for p in self.linked_profiles(a)} & keys]
-        return sorted(out, key=lambda a: a.label)
+        return sorted(out, key=lambda a: (a.label.lower(), a.classname.lower()))
 
-    def _impl_namespace(self, classname, decls):
-        """Where the elements live: the other namespace that declares the
-        class; else the one the interop side's MSFT_TargetNamespace names;
-        else where the instances' ManagedElement references point."""
+    def _instances_by_class(self, ns, declared_names):
+        """{class lower: [paths]} of the association instances in a namespace:
+        one enumeration of CIM_ElementConformsToProfile, or one per declared
+        class when the base enumeration fails (a provider may refuse it)."""
+        out = {}
+        base = self.op("EnumerateInstanceNames", ECTP, namespace=ns)
+        listings = [base] if base.ok else [
+            self.op("EnumerateInstanceNames", name, namespace=ns) for name in declared_names]
+        for listing in listings:
+            for path in (listing.value or []) if listing.ok else []:
+                out.setdefault(path.classname.lower(), {})[path_key(path, ns)] = \
+                    _with_ns(path, ns)
+        return {lc: list(paths.values()) for lc, paths in out.items()}
+
+    def _fill_links(self, assoc, paths_by_ns):
+        """The links, instance namespaces and element namespaces of a class."""
+        element_ns = {}
+        for key in sorted(paths_by_ns, key=lambda k: (k != ns_key(self.interop_ns), k)):
+            paths = paths_by_ns[key]
+            if not paths:
+                continue
+            ns = self.spelling(key)
+            assoc.instance_ns.append(ns)
+            for path in paths:
+                cs = path.keybindings.get(PROFILE_ROLE)
+                me = path.keybindings.get(ELEMENT_ROLE)
+                if not isinstance(cs, CIMInstanceName) or not isinstance(me, CIMInstanceName):
+                    continue
+                link = Link(_with_ns(cs, ns), _with_ns(me, ns), path.classname)
+                assoc.links.setdefault(link.key, link)
+                element_ns.setdefault(ns_key(link.element.namespace),
+                                      self.spelling(link.element.namespace))
+        if not element_ns:  # no instance to learn from: what the declarations say
+            guess = self._declared_element_namespace(assoc)
+            if guess:
+                element_ns[ns_key(guess)] = guess
         interop = ns_key(self.interop_ns)
-        here = decls.get(interop)
-        others = [k for k in decls if k != interop]
-        if here is not None and len(others) != 1:
-            _, target = target_namespace(here.properties.get("ManagedElement"))
-            if target is not None and ns_key(target.name) != interop and \
-                    (not others or ns_key(target.name) in others):
-                return target.name
-        if others:
-            return self._spelling(others[0])
+        assoc.element_ns = [element_ns[k] for k in sorted(element_ns, key=lambda k: (k == interop, k))]
+
+    def _declared_element_namespace(self, assoc):
+        """Where the elements of a class without enumerable instances live, as
+        its declarations say: the interop side's MSFT_TargetNamespace, else
+        the one other namespace that declares it, else the interop namespace."""
+        interop = ns_key(self.interop_ns)
+        here = assoc.decls.get(interop)
         if here is not None:
-            out = self.op("EnumerateInstanceNames", classname, namespace=self.interop_ns)
-            for path in (out.value or []) if out.ok else []:
-                me = path.keybindings.get("ManagedElement")
-                if isinstance(me, CIMInstanceName) and me.namespace:
-                    return me.namespace.strip("/")
-            return self.interop_ns
-        return None
+            _, target = target_namespace(here.properties.get(ELEMENT_ROLE))
+            if target is not None:
+                return target.name
+        others = [k for k in assoc.decls if k != interop]
+        if len(others) == 1:
+            return assoc.declared_in[others[0]]
+        return self.interop_ns if here is not None else None
 
-    def _spelling(self, key):
-        return next((ns for ns in self.namespaces if ns_key(ns) == key), key)
+    def filter_class(self, assoc, ns):
+        """The class an AssocClass/ResultClass filter names for this association
+        in a request to ``ns``: the association's own class where ``ns``
+        declares it, else its nearest superclass that ``ns`` defines."""
+        if assoc.decl(ns) is not None:
+            return assoc.classname
+        home = next(iter(assoc.declared_in.values()))
+        return self.nearest_class_in(ns, home, assoc.classname) or ECTP
 
-    # -- association data -------------------------------------------------------------------
+    def is_exact_filter(self, assoc, ns):
+        return self.filter_class(assoc, ns).lower() == assoc.classname.lower()
 
-    def enumerate(self, assoc, ns) -> Outcome:
-        return self.op("EnumerateInstances", assoc.classname, namespace=ns)
+    def links_under(self, filter_class, ns):
+        """Every link of every association whose class is a ``filter_class``
+        (what a traversal filtered by it may return)."""
+        out = {}
+        for other in self.associations:
+            home = other.declared_in.get(ns_key(ns)) or next(iter(other.declared_in.values()))
+            if self.is_a(home, other.classname, filter_class):
+                out.update(other.links)
+        return out
 
-    def enumerate_names(self, assoc, ns) -> Outcome:
-        return self.op("EnumerateInstanceNames", assoc.classname, namespace=ns)
+    def linked_profiles(self, assoc) -> list:
+        """The registered profiles the association refers to: from its links'
+        ConformantStandard, or from the class' default value."""
+        return self._cached("profiles", assoc, None, lambda: self._linked_profiles(assoc))
+
+    def _linked_profiles(self, assoc):
+        keys = {}
+        for (pk, _), link in sorted(assoc.links.items()):
+            keys.setdefault(pk, link.profile)
+        for decl in assoc.decls.values():
+            cs = decl.properties.get(PROFILE_ROLE)
+            if cs is not None and isinstance(cs.value, CIMInstanceName):
+                path = _with_ns(cs.value, self.interop_ns)
+                keys.setdefault(path_key(path), path)
+        return [p for p in self.all_profiles if p.key in keys]
 
     def _cached(self, what, assoc, ns, compute):
         key = (what, assoc.classname.lower(), ns_key(ns))
@@ -352,9 +611,16 @@ class Observations:
             self._derived[key] = compute()
         return self._derived[key]
 
+    def enumerate(self, assoc, ns) -> Outcome:
+        return self.op("EnumerateInstances", assoc.classname, namespace=ns)
+
+    def enumerate_names(self, assoc, ns) -> Outcome:
+        return self.op("EnumerateInstanceNames", assoc.classname, namespace=ns)
+
     def enumerated_pairs(self, assoc, ns):
-        """{(profile key, element key): (profile path, element path)} from the
-        enumeration in ``ns``, or None when the enumeration failed."""
+        """{(profile key, element key): (profile path, element path)} of the
+        instances of exactly this class that EnumerateInstances lists in
+        ``ns``, or None when the enumeration failed."""
         return self._cached("pairs", assoc, ns, lambda: self._enumerated_pairs(assoc, ns))
 
     def _enumerated_pairs(self, assoc, ns):
@@ -363,65 +629,69 @@ class Observations:
             return None
         pairs = {}
         for inst in out.value:
-            cs, me = inst.get("ConformantStandard"), inst.get("ManagedElement")
+            if inst.classname.lower() != assoc.classname.lower():
+                continue  # a subclass: its own subject
+            cs, me = inst.get(PROFILE_ROLE), inst.get(ELEMENT_ROLE)
             if isinstance(cs, CIMInstanceName) and isinstance(me, CIMInstanceName):
-                cs = _with_ns(cs, ns)
-                me = _with_ns(me, ns)
+                cs, me = _with_ns(cs, ns), _with_ns(me, ns)
                 pairs[(path_key(cs), path_key(me))] = (cs, me)
         return pairs
 
-    def linked_profiles(self, assoc) -> list:
-        """The registered profiles the association refers to: from its
-        instances' ConformantStandard, or from the class' default value."""
-        return self._cached("profiles", assoc, None, lambda: self._linked_profiles(assoc))
+    def pairs_by_namespace(self) -> dict:
+        """{ns key: (set of pair keys, an enumeration Outcome)}: the links every
+        association enumeration in a namespace lists (all classes together)."""
+        cached = self._derived.get(("pairs-by-ns", None, None))
+        if cached is None:
+            cached = {}
+            for other in self.associations:
+                for ns in other.sides:
+                    pairs = self.enumerated_pairs(other, ns)
+                    if pairs is None:
+                        continue
+                    keys, listing = cached.setdefault(ns_key(ns), (set(), self.enumerate(other, ns)))
+                    keys.update(pairs)
+            self._derived[("pairs-by-ns", None, None)] = cached
+        return cached
 
-    def _linked_profiles(self, assoc):
-        keys = {}
-        for ns in assoc.sides:
-            if assoc.decl(ns) is None:
-                continue
-            pairs = self.enumerated_pairs(assoc, ns)
-            for (pk, _), (cs, _) in (pairs or {}).items():
-                keys.setdefault(pk, cs)
-        for decl in assoc.decls.values():
-            cs = decl.properties.get("ConformantStandard")
-            if cs is not None and isinstance(cs.value, CIMInstanceName):
-                path = _with_ns(cs.value, self.interop_ns)
-                keys.setdefault(path_key(path), path)
-        out = []
-        for key in keys:
-            prof = self.profile_by_key(key)
-            if prof is not None:
-                out.append(prof)
-        return out
+    def expected_elements(self, assoc, profile) -> dict:
+        """{element key: path}: the elements the association links to a profile."""
+        return {ek: link.element for (pk, ek), link in sorted(assoc.links.items())
+                if pk == profile.key}
 
     def element_pairs(self, assoc) -> dict:
         """{element key: (element path, {profile key: profile path})}: every
-        managed element the association's enumerations or forward traversal
-        name, with the profiles they name it for."""
+        managed element the association's links name -- and, when the
+        association cannot be enumerated, what forward traversal reaches."""
         return self._cached("elements", assoc, None, lambda: self._element_pairs(assoc))
 
     def _element_pairs(self, assoc):
         out = {}
-        for ns in assoc.sides:
-            if assoc.decl(ns) is None:
-                continue
-            for (pk, ek), (cs, me) in (self.enumerated_pairs(assoc, ns) or {}).items():
-                out.setdefault(ek, (me, {}))[1][pk] = cs
-        for prof in self.linked_profiles(assoc):
-            fwd = self.forward(assoc, prof)
-            for path in (fwd.value or []) if fwd.ok else []:
-                elem = _with_ns(path, self.interop_ns)
-                out.setdefault(path_key(elem), (elem, {}))[1][prof.key] = prof.path
+        for (pk, ek), link in sorted(assoc.links.items()):
+            out.setdefault(ek, (link.element, {}))[1][pk] = link.profile
+        if not assoc.links and self.is_exact_filter(assoc, self.interop_ns):
+            for prof in self.linked_profiles(assoc):
+                fwd = self.forward(assoc, prof)
+                for path in (fwd.value or []) if fwd.ok else []:
+                    elem = _with_ns(path, self.interop_ns)
+                    out.setdefault(path_key(elem), (elem, {}))[1][prof.key] = prof.path
         return out
 
     def forward(self, assoc, profile, **filters) -> Outcome:
-        """AssociatorNames from a profile over the association, in the interop namespace."""
-        return self.op("AssociatorNames", profile.path, AssocClass=assoc.classname, **filters)
+        """AssociatorNames from a profile to its elements over the association
+        (Role = ConformantStandard, ResultRole = ManagedElement)."""
+        filters.setdefault("Role", PROFILE_ROLE)
+        filters.setdefault("ResultRole", ELEMENT_ROLE)
+        return self.op("AssociatorNames", profile.path,
+                       AssocClass=self.filter_class(assoc, self.interop_ns), **filters)
 
     def reverse(self, assoc, element, **filters) -> Outcome:
-        """AssociatorNames from an element over the association, in its namespace."""
-        return self.op("AssociatorNames", element, AssocClass=assoc.classname, **filters)
+        """AssociatorNames from an element, in its namespace, to its profiles
+        (Role = ManagedElement, ResultRole = ConformantStandard)."""
+        filters.setdefault("Role", ELEMENT_ROLE)
+        filters.setdefault("ResultRole", PROFILE_ROLE)
+        return self.op("AssociatorNames", element,
+                       AssocClass=self.filter_class(assoc, element.namespace or self.interop_ns),
+                       **filters)
 
     def registrations(self, ns) -> dict:
         """{provider name (lower): (__Win32Provider instance, registration or None)}."""

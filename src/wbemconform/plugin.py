@@ -353,6 +353,10 @@ def _verdict(request, variant):
         pytest.exit(f"wbemconform: ERROR: {session.setup_error}",
                     returncode=pytest.ExitCode.TESTS_FAILED)
     request.node.user_properties.append(("subject", shown))
+    if session.results.flavor is not None:  # the level may depend on the target's flavor
+        request.node.user_properties[:] = [
+            (k, session.results.level(req.id) if k == "level" else v)
+            for k, v in request.node.user_properties]
     request.node.user_properties.append(("verdict", record.verdict))
     if record.verdict == "error":
         # during setup: the test is an ERROR, with this one line and no traceback
@@ -457,11 +461,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 continue
             c = Counter("waived" if r.waived else r.verdict for r in subjects)
             overall = results.overall(rid)
-            line = (f"{rid:6} {req.level:6} {overall:15} {c['pass']:4} {c['fail']:4} "
+            level = results.level(rid)
+            line = (f"{rid:6} {level:6} {overall:15} {c['pass']:4} {c['fail']:4} "
                     f"{c['error']:4} {c['not-applicable']:4} {c['skip']:4} {c['waived']:6}")
             bad = overall in ("fail", "error")
-            tr.write_line(line, red=bad and (req.gating or overall == "error"),
-                          yellow=bad and not req.gating and overall != "error")
+            gating = results.gating(rid) or overall == "error"
+            tr.write_line(line, red=bad and gating, yellow=bad and not gating)
     for w in s.waivers:
         if w.expired():
             tr.write_line(f"expired waiver: {w.requirement} {w.profile or ''} "

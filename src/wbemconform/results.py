@@ -64,6 +64,14 @@ class Results:
         self.started = dt.datetime.now(dt.timezone.utc)
         self.records = {rid: {} for rid in catalog()}
         self.setup_error = None
+        #: the target's flavor, once known: some requirements' levels depend on it
+        self.flavor = None
+
+    def level(self, req_id):
+        return catalog()[req_id].level_for(self.flavor)
+
+    def gating(self, req_id):
+        return self.level(req_id) == "MUST"
 
     def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
             waiver=None, test=None, scrub=None):
@@ -93,7 +101,7 @@ class Results:
         of MUST requirements, and errors at any level (never waived)."""
         out = []
         for rid, subjects in self.records.items():
-            gating = catalog()[rid].gating
+            gating = self.gating(rid)
             for subject, rec in subjects.items():
                 if rec.verdict == "error" or (gating and rec.verdict == "fail"
                                               and not rec.waived):
@@ -107,7 +115,7 @@ class Results:
         reqs = {}
         for rid, req in catalog().items():
             reqs[rid] = {
-                "level": req.level, "flavor": req.flavor, "subject": req.subject,
+                "level": self.level(rid), "flavor": req.flavor, "subject": req.subject,
                 "group": req.group, "statement": req.statement, "source": req.source,
                 "verdict": self.overall(rid),
                 "subjects": {s: r.as_dict() for s, r in self.records[rid].items()},

@@ -148,6 +148,7 @@ class Session:
                 obs = Observations(self._target, opts.interop_namespace, opts.flavor,
                                    opts.profiles)
                 obs.discover()
+                self.results.flavor = obs.flavor
                 self._obs = obs
             except (TargetSetupError, ServerError) as exc:
                 self.fail_setup(str(exc))
@@ -352,18 +353,8 @@ class Session:
         return self.scrub(value)
 
     def _server_info(self):
-        obs = self._obs
-        if obs is None or self._target is None or self._target.failure is not None:
-            return {}
-        try:
-            out = obs.op("EnumerateInstances", "CIM_ObjectManager", namespace=obs.interop_ns)
-        except (ServerError, WriteRefused):
-            return {}  # the server's name is decoration: never lose the results for it
-        if out.ok and out.value:
-            om = out.value[0]
-            return {"brand": self.scrub(om.get("ElementName") or om.get("Name")),
-                    "description": self.scrub(om.get("Description"))}
-        return {}
+        info = self._obs.server_info if self._obs is not None else {}
+        return {k: self.scrub(v) for k, v in info.items()}
 
     def write_outputs(self):
         """Write the JSON, HTML report and operation log the options ask for.

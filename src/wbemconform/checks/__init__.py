@@ -122,4 +122,4 @@ def run_check(req, obs, subject, variant=""):
 
 
 # register the checks
-from . import profiles, classes, traversal, provider, properties  # noqa: E402,F401
+from . import profiles, classes, traversal, filters, provider, properties  # noqa: E402,F401

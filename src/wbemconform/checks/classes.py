@@ -30,13 +30,13 @@ def declared_on_both_sides(obs, assoc):
         if assoc.decl(obs.interop_ns) is not None:
             return not_applicable(f"{assoc.classname} does not link into another namespace")
         return j.verdict("")
-    if assoc.decl(assoc.impl_ns) is None:
-        out = obs.op("GetClass", assoc.classname, namespace=assoc.impl_ns, LocalOnly=False,
-                     IncludeQualifiers=True)
-        j.fail(f"{assoc.classname} links into {assoc.impl_ns} but is not declared there "
-               f"({out.error.status_code_name if out.error else 'not an ' + ECTP + ' subclass'})",
-               out)
-    return j.verdict(f"declared in {obs.interop_ns} and {assoc.impl_ns}")
+    for ns in assoc.impl_namespaces:
+        if assoc.decl(ns) is None:
+            out = obs.op("GetClass", assoc.classname, namespace=ns, LocalOnly=False,
+                         IncludeQualifiers=True)
+            j.fail(f"{assoc.classname} links into {ns} but is not declared there "
+                   f"({out.error_name if out.error else 'not an ' + ECTP + ' subclass'})", out)
+    return j.verdict(f"declared in {obs.interop_ns} and {', '.join(assoc.impl_namespaces)}")
 
 
 @check("EC-2")
@@ -53,24 +53,25 @@ def target_namespace_qualifiers(obs, assoc):
     if not assoc.links_elsewhere:
         return not_applicable(f"{assoc.classname} does not link into another namespace")
     j = Judge().see(*_class_calls(obs, assoc))
-    sides = ((obs.interop_ns, "ManagedElement", assoc.impl_ns),
-             (assoc.impl_ns, "ConformantStandard", obs.interop_ns))
-    for ns, prop_name, points_to in sides:
-        decl = assoc.decl(ns)
-        if decl is None:
-            j.fail(f"{assoc.classname} is not declared in {ns}: no {prop_name} to qualify")
-            continue
-        raw, target = target_namespace(decl.properties.get(prop_name))
-        if raw is None:
-            j.fail(f"{ns}:{assoc.classname}.{prop_name} points into {points_to} but has no "
-                   "MSFT_TargetNamespace qualifier (the ResultClass filter of "
-                   "'associators of' will not work)")
-        elif target is None:
-            j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
-                   "is not a namespace")
-        elif ns_key(target.name) != ns_key(points_to):
-            j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) names "
-                   f"{target.name}, but the references point into {points_to}")
+    for impl in assoc.impl_namespaces:
+        sides = ((obs.interop_ns, "ManagedElement", impl),
+                 (impl, "ConformantStandard", obs.interop_ns))
+        for ns, prop_name, points_to in sides:
+            decl = assoc.decl(ns)
+            if decl is None:
+                j.fail(f"{assoc.classname} is not declared in {ns}: no {prop_name} to qualify")
+                continue
+            raw, target = target_namespace(decl.properties.get(prop_name))
+            if raw is None:
+                j.fail(f"{ns}:{assoc.classname}.{prop_name} points into {points_to} but has "
+                       "no MSFT_TargetNamespace qualifier (the ResultClass filter of "
+                       "'associators of' will not work)")
+            elif target is None:
+                j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
+                       "is not a namespace")
+            elif ns_key(target.name) != ns_key(points_to):
+                j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
+                       f"names {target.name}, but the references point into {points_to}")
     return j.verdict("MSFT_TargetNamespace names the other namespace on both sides")
 
 
@@ -167,10 +168,11 @@ def schema_in_implementation_namespace(obs, assoc):
     if not assoc.links_elsewhere:
         return not_applicable(f"{assoc.classname} does not link into another namespace")
     j = Judge()
-    for name in (ECTP, RP):
-        out = obs.op("GetClass", name, namespace=assoc.impl_ns, LocalOnly=False,
-                     IncludeQualifiers=True)
-        j.see(out)
-        if not out.ok:
-            j.fail(f"{name} is not defined in {assoc.impl_ns}: {out.error.status_code_name}", out)
-    return j.verdict(f"{ECTP} and {RP} are defined in {assoc.impl_ns}")
+    for ns in assoc.impl_namespaces:
+        for name in (ECTP, RP):
+            out = obs.op("GetClass", name, namespace=ns, LocalOnly=False,
+                         IncludeQualifiers=True)
+            j.see(out)
+            if not out.ok:
+                j.fail(f"{name} is not defined in {ns}: {out.error_name}", out)
+    return j.verdict(f"{ECTP} and {RP} are defined in {', '.join(assoc.impl_namespaces)}")

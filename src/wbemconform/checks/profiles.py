@@ -6,7 +6,7 @@ import re
 
 from pywbem import CIMInstanceName, WBEMServer
 
-from ..observe import ECTP, RP, path_key
+from ..observe import RP, path_key
 from ..target import ServerError, WriteRefused
 from . import Judge, check, not_applicable
 
@@ -158,26 +158,17 @@ def _ns(path, ns):
 
 @check("CI-1")
 def central_instances(obs, profile):
-    assocs = [a for a in obs.associations if any(p.key == profile.key for p in obs.linked_profiles(a))]
+    assocs = [a for a in obs.associations
+              if any(p.key == profile.key for p in obs.linked_profiles(a))]
     if not assocs:
         return not_applicable("no CIM_ElementConformsToProfile association names this profile")
     j = Judge()
     ours = {}
     for assoc in assocs:
+        for key, path in obs.expected_elements(assoc, profile).items():
+            ours[key] = path
         fwd = obs.forward(assoc, profile)
         j.see(fwd)
-        for path in (fwd.value or []):
-            ours[path_key(path)] = path
-    # static instances of CIM_ElementConformsToProfile itself (not a subclass)
-    # are no association subject of ours, but they are central instances
-    base = obs.op("EnumerateInstances", ECTP, namespace=obs.interop_ns)
-    if base.ok:
-        for inst in base.value:
-            cs, me = inst.get("ConformantStandard"), inst.get("ManagedElement")
-            if inst.classname.lower() == ECTP.lower() and isinstance(cs, CIMInstanceName) \
-                    and isinstance(me, CIMInstanceName) and \
-                    path_key(cs, obs.interop_ns) == profile.key:
-                ours[path_key(me, obs.interop_ns)] = me
     before = len(obs.target.calls)
     server = WBEMServer(obs.target.conn)
     server._conn = _LoggedConnection(obs.target)  # its operations, logged and guarded
@@ -191,11 +182,13 @@ def central_instances(obs, profile):
         central = []
     j.see(*obs.target.calls[before:])
     theirs = {path_key(p): p for p in central}
-    for key in ours.keys() - theirs.keys():
+    for key in sorted(ours.keys() - theirs.keys()):
         j.fail(f"get_central_instances misses {ours[key]}")
-    for key in theirs.keys() - ours.keys():
-        j.fail(f"get_central_instances finds {theirs[key]}, which the association does not")
-    return j.verdict(f"get_central_instances finds the {len(ours)} element(s) of the association")
+    for key in sorted(theirs.keys() - ours.keys()):
+        j.fail(f"get_central_instances finds {theirs[key]}, which no association links to "
+               "the profile")
+    return j.verdict(f"get_central_instances finds the {len(ours)} element(s) the "
+                     "associations link to the profile")
 
 
 class _LoggedConnection:

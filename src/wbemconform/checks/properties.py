@@ -16,16 +16,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ..namespaces import parse_namespace
-from ..observe import ECTP, Observations, path_key
+from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations, ns_key, path_key
 from . import Judge, check, not_applicable
 from .profiles import unique_triple
-from .traversal import _linked, _pairs_of_element
 
 __all__ = ["PROPERTY_CHECKS", "property_check", "VARIANT"]
 
 VARIANT = "property-based"
 PROPERTY_CHECKS = {}
 
+#: classes of unrelated hierarchies a filter may name (those the request's
+#: namespace defines are used)
 UNRELATED = ("CIM_RegisteredProfile", "CIM_Namespace", "CIM_ObjectManager",
              "CIM_SoftwareIdentity", "CIM_Process", "CIM_ReferencedProfile")
 
@@ -47,69 +48,94 @@ def _run(test, j, what):
     return j
 
 
-def _class_pool(obs, assoc, sources):
-    """Classes to filter with: the elements' and profiles' classes, their
-    superclasses, and classes from unrelated hierarchies."""
+def _class_pool(obs, elements, local):
+    """Classes to filter with, from the request (interop) namespace's point of
+    view: the elements' classes and superclasses -- for local elements (RC-1)
+    those the interop namespace defines; across namespaces (RC-4) also those
+    defined only where the elements live -- and unrelated classes the interop
+    namespace defines."""
+    ns = obs.interop_ns
     pool = set()
-    for path in sources:
-        pool.update(obs.superclasses(path.namespace or obs.interop_ns, path.classname))
-    pool.update(c.lower() for c in UNRELATED)
-    return sorted(pool)
+    for path in elements:
+        for cls in obs.class_chain(path.namespace or ns, path.classname):
+            if obs.has_class(ns, cls) or not local:
+                pool.add(cls)
+    pool.update(c for c in UNRELATED if obs.has_class(ns, c))
+    return sorted(pool, key=str.lower)
+
+
+def _filters_equal_client_side(obs, assoc, local):
+    """AssociatorNames from a profile with ResultClass (and AssocClass) equals
+    the unfiltered traversal filtered by us with the class hierarchy."""
+    ns = obs.interop_ns
+    profiles = []
+    for prof in obs.linked_profiles(assoc):
+        base = obs.forward(assoc, prof)
+        if base.ok and any((ns_key(p.namespace or ns) == ns_key(ns)) == local
+                           for p in base.value):
+            profiles.append(prof)
+    if not profiles:
+        where = "in the interop namespace" if local else "in another namespace"
+        return not_applicable(f"no profile reaches an element {where} (see TR-1)")
+    elements = [p for prof in profiles for p in obs.forward(assoc, prof).value
+                if (ns_key(p.namespace or ns) == ns_key(ns)) == local]
+    pool = _class_pool(obs, elements, local)
+    assoc_classes = sorted({obs.filter_class(assoc, ns), ECTP}, key=str.lower)
+    j = Judge()
+
+    @given(profile=st.sampled_from(profiles),
+           result_class=st.one_of(st.none(), st.sampled_from(pool)),
+           assoc_class=st.sampled_from(assoc_classes))
+    def test(profile, result_class, assoc_class):
+        base = obs.op("AssociatorNames", profile.path, AssocClass=assoc_class,
+                      Role=PROFILE_ROLE, ResultRole=ELEMENT_ROLE)
+        assert base.ok, f"AssociatorNames({profile.label}) failed: {base.error}"
+        want = {}
+        for far in base.value:
+            if (ns_key(far.namespace or ns) == ns_key(ns)) != local:
+                continue
+            if result_class is None or obs.is_a(far.namespace or ns, far.classname,
+                                                result_class):
+                want[path_key(far, ns)] = far
+        kwargs = {k: v for k, v in dict(AssocClass=assoc_class, ResultClass=result_class,
+                                        Role=PROFILE_ROLE, ResultRole=ELEMENT_ROLE).items()
+                  if v}
+        got = obs.op("AssociatorNames", profile.path, **kwargs)
+        if len(j.evidence) < 12:
+            j.see(got)
+        call = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        assert got.ok, (f"AssociatorNames({profile.label}, {call}) failed: "
+                        f"{got.error_name}: {got.error.status_description}")
+        have = {path_key(p, ns): p for p in got.value
+                if (ns_key(p.namespace or ns) == ns_key(ns)) == local}
+        missing = sorted(str(want[k]) for k in want.keys() - have.keys())
+        extra = sorted(str(have[k]) for k in have.keys() - want.keys())
+        assert not missing and not extra, (
+            f"AssociatorNames({profile.label}, {call}) differs from client-side filtering: "
+            f"missing {missing[:3]}, unexpected {extra[:3]}")
+
+    # every (profile, class) pair is tried explicitly; hypothesis explores the rest
+    for prof in profiles:
+        for cls in pool:
+            test = example(profile=prof, result_class=cls,
+                           assoc_class=obs.filter_class(assoc, ns))(test)
+    _run(test, j, "ResultClass/AssocClass filtering" + ("" if local else " across namespaces"))
+    return j.verdict(f"server-side filters equal client-side filtering over "
+                     f"{len(profiles)} profile(s) and {len(pool)} classes")
 
 
 @property_check("RC-1")
 def filters_equal_client_side_filtering(obs, assoc):
-    """AssociatorNames with ResultClass / AssocClass / Role / ResultRole equals
-    the unfiltered traversal filtered by us with the class hierarchy."""
-    profiles = _linked(obs, assoc)
-    elements = _pairs_of_element(obs, assoc)
-    if not profiles or not elements:
-        return not_applicable("nothing to traverse (see TR-1)")
-    sources = [("profile", p.path) for p in profiles] + \
-        [("element", e) for e, _ in list(elements.values())[:50]]
-    pool = _class_pool(obs, assoc, [s for _, s in sources] + [p.path for p in profiles])
-    j = Judge()
-    roles = {"profile": ("ConformantStandard", "ManagedElement"),
-             "element": ("ManagedElement", "ConformantStandard")}
+    """RC-1, generated: filters on links within the interop namespace."""
+    return _filters_equal_client_side(obs, assoc, local=True)
 
-    @given(source=st.sampled_from(sources),
-           result_class=st.one_of(st.none(), st.sampled_from(pool)),
-           assoc_class=st.sampled_from([assoc.classname, ECTP]),
-           role=st.sampled_from([None, "ConformantStandard", "ManagedElement"]),
-           result_role=st.sampled_from([None, "ConformantStandard", "ManagedElement"]))
-    def test(source, result_class, assoc_class, role, result_role):
-        kind, path = source
-        base = obs.op("AssociatorNames", path, AssocClass=assoc.classname)
-        assert base.ok, f"AssociatorNames({path}) failed: {base.error}"
-        src_role, far_role = roles[kind]
-        want = {}
-        if (role in (None, src_role)) and (result_role in (None, far_role)):
-            for far in base.value:
-                if result_class is None or obs.is_a(far.namespace or obs.interop_ns,
-                                                    far.classname, result_class):
-                    want[path_key(far, obs.interop_ns)] = far
-        kwargs = {k: v for k, v in dict(AssocClass=assoc_class, ResultClass=result_class,
-                                        Role=role, ResultRole=result_role).items() if v}
-        got = obs.op("AssociatorNames", path, **kwargs)
-        j.see(got) if len(j.evidence) < 12 else None
-        call = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-        assert got.ok, f"AssociatorNames({path}, {call}) failed: {got.error}"
-        have = {path_key(p, obs.interop_ns): p for p in got.value}
-        missing = [str(want[k]) for k in want.keys() - have.keys()]
-        extra = [str(have[k]) for k in have.keys() - want.keys()]
-        assert not missing and not extra, (
-            f"AssociatorNames({path}, {call}) differs from client-side filtering: "
-            f"missing {missing[:3]}, unexpected {extra[:3]}")
 
-    # every (profile, class) pair is tried explicitly; hypothesis explores the rest
-    for kind, path in sources:
-        if kind == "profile":
-            for cls in pool:
-                test = example(source=(kind, path), result_class=cls, assoc_class=assoc.classname,
-                               role=None, result_role=None)(test)
-    _run(test, j, "ResultClass/AssocClass/Role/ResultRole filtering")
-    return j.verdict(f"server-side filters equal client-side filtering over "
-                     f"{len(sources)} source(s) and {len(pool)} classes")
+@property_check("RC-4")
+def filters_across_namespaces_equal_client_side_filtering(obs, assoc):
+    """RC-4, generated: filters on links into other namespaces."""
+    if not assoc.links_elsewhere:
+        return not_applicable(f"{assoc.classname} links no element in another namespace")
+    return _filters_equal_client_side(obs, assoc, local=False)
 
 
 def _local_forms(draw_name):

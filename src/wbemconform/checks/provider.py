@@ -6,7 +6,7 @@ from pywbem import CIMError, CIMInstance
 from pywbem._cim_constants import (CIM_ERR_NOT_SUPPORTED,
                                    CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
-from ..observe import path_key
+from ..observe import ECTP, path_key
 from ..target import WriteRefused
 from . import Judge, check, not_applicable
 from .traversal import _missing_like
@@ -15,7 +15,8 @@ QUERY_REFUSALS = (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
 
 def _served_sides(obs, assoc):
-    return [ns for ns in assoc.sides if assoc.decl(ns) is not None]
+    """The namespaces that declare the class and hold (or should hold) its instances."""
+    return assoc.sides
 
 
 @check("PR-1")
@@ -34,12 +35,19 @@ def enumeration_works(obs, assoc):
         if insts.ok and names.ok:
             a = {path_key(i.path, ns): i.path for i in insts.value}
             b = {path_key(p, ns): p for p in names.value}
-            for key in a.keys() - b.keys():
+            for key in sorted(a.keys() - b.keys()):
                 j.fail(f"in {ns}, EnumerateInstances returns {a[key]} but "
                        "EnumerateInstanceNames does not", names)
-            for key in b.keys() - a.keys():
+            for key in sorted(b.keys() - a.keys()):
                 j.fail(f"in {ns}, EnumerateInstanceNames returns {b[key]} but "
                        "EnumerateInstances does not", insts)
+            mine = [i for i in insts.value if i.classname.lower() == assoc.classname.lower()]
+            listed = sum(1 for link in assoc.links.values()
+                         if ns in assoc.instance_ns and link.classname.lower() ==
+                         assoc.classname.lower())
+            if not mine and ns in assoc.instance_ns and listed:
+                j.fail(f"in {ns}, EnumerateInstances({assoc.classname}) returns none of its "
+                       f"instances, but EnumerateInstanceNames of {ECTP} lists them", insts)
             counts.append(f"{len(a)} in {ns}")
     return j.verdict("enumeration works: " + ", ".join(counts))
 
@@ -121,7 +129,7 @@ def _assoc_path(assoc, ns, cs, me):
 @check("PR-4")
 def provider_registered_on_both_sides(obs, assoc):
     j = Judge()
-    sides = assoc.sides
+    sides = assoc.wanted_sides
     names = {}
     for ns in sides:
         decl = assoc.decl(ns)

@@ -1,86 +1,92 @@
-"""Traversal, ResultClass and error-path requirements (TR-*, RC-*, ER-*)."""
+"""Traversal and error-path requirements (TR-*, ER-*).
+
+Every traversal states its direction -- from a profile: Role =
+ConformantStandard, ResultRole = ManagedElement; from an element, the
+reverse -- so a link between two profiles (a profile as the ManagedElement)
+is judged as what it is. Every filter names a class the request's namespace
+defines (:meth:`Observations.filter_class`): where the association's own
+class is not declared in that namespace, its nearest superclass that is
+stands in, and the answer is then compared with every association of that
+superclass, not only this one.
+"""
 
 from __future__ import annotations
 
-from pywbem import CIMError, CIMInstanceName
-from pywbem._cim_constants import (CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED)
+from pywbem import CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED, CIMInstanceName
 
-from ..observe import RP, ns_key, path_key
+from ..observe import ELEMENT_ROLE, PROFILE_ROLE, ns_key, path_key
 from . import Judge, check, not_applicable
 
-NOT_SUPPORTED = (CIM_ERR_NOT_SUPPORTED,)
 SAMPLE = 10  # elements probed where one call per element adds nothing new
-
-
-def _expected_by_profile(obs, assoc):
-    """{profile key: {element key: path}}: every pair the association's
-    enumerations list, on either side; (None, None) when no enumeration works."""
-    out, listings = {}, []
-    for ns in assoc.sides:
-        if assoc.decl(ns) is None:
-            continue
-        pairs = obs.enumerated_pairs(assoc, ns)
-        if pairs is None:
-            continue
-        listings.append(obs.enumerate(assoc, ns))
-        for (pk, ek), (_, me) in pairs.items():
-            out.setdefault(pk, {})[ek] = me
-    if not listings:
-        return None, None
-    return out, listings
+NO_SUCH_ROLE = "WbemconformNoSuchRole"
 
 
 def _keys(paths, ns):
     return {path_key(p, ns): p for p in paths or []}
 
 
-def _diff(j, what, got, want, evidence):
-    for key in want.keys() - got.keys():
+def _diff(j, what, got, want, evidence, allowed=None, extra_text="which is not expected"):
+    """Report what ``got`` misses of ``want`` and what it has beyond
+    ``allowed`` (default: ``want``), in a stable order."""
+    allowed = want if allowed is None else allowed
+    for key in sorted(want.keys() - got.keys()):
         j.fail(f"{what} misses {want[key]}", evidence)
-    for key in got.keys() - want.keys():
-        j.fail(f"{what} returns {got[key]}, which is not expected", evidence)
+    for key in sorted(got.keys() - allowed.keys()):
+        j.fail(f"{what} returns {got[key]}, {extra_text}", evidence)
 
 
-def _linked(obs, assoc):
-    return obs.linked_profiles(assoc)
+def _call(op, source, **kw):
+    shown = ", ".join(f"{k}={v}" for k, v in kw.items() if v is not None)
+    return f"{op}({source}{', ' + shown if shown else ''})"
 
 
-def _pairs_of_element(obs, assoc):
-    return obs.element_pairs(assoc)
+def _allowed_profiles(obs, assoc, element):
+    """{profile key: path} any association of the filter class links to an element."""
+    ns = element.namespace or obs.interop_ns
+    links = obs.links_under(obs.filter_class(assoc, ns), ns)
+    ek = path_key(element)
+    return {pk: link.profile for (pk, k), link in links.items() if k == ek}
+
+
+def _allowed_elements(obs, assoc, profile):
+    links = obs.links_under(obs.filter_class(assoc, obs.interop_ns), obs.interop_ns)
+    return {ek: link.element for (pk, ek), link in sorted(links.items()) if pk == profile.key}
 
 
 @check("TR-1")
 def forward_traversal(obs, assoc):
-    profiles = _linked(obs, assoc)
+    profiles = obs.linked_profiles(assoc)
     if not profiles:
         return not_applicable(f"no registered profile refers to {assoc.classname} (see EC-5)")
-    expected, listings = _expected_by_profile(obs, assoc)
     j = Judge()
-    j.see(*(listings or ()))
+    ns = obs.interop_ns
+    enumerated = bool(assoc.links)
     total = 0
     for prof in profiles:
         fwd = obs.forward(assoc, prof)
         j.see(fwd)
         if not fwd.ok:
-            j.failed_call(f"AssociatorNames({prof.label}, AssocClass={assoc.classname})", fwd)
+            j.failed_call(_call("AssociatorNames", prof.label,
+                                AssocClass=obs.filter_class(assoc, ns), Role=PROFILE_ROLE,
+                                ResultRole=ELEMENT_ROLE), fwd)
             continue
         total += len(fwd.value)
         for path in fwd.value:
             if not path.namespace:
                 j.fail(f"{path} comes back without a namespace", fwd)
-            elif assoc.impl_ns and ns_key(path.namespace) != ns_key(assoc.impl_ns):
-                j.fail(f"{path} is in {path.namespace}, not in {assoc.impl_ns}", fwd)
-        if expected is not None:
-            _diff(j, f"AssociatorNames from {prof.label}", _keys(fwd.value, obs.interop_ns),
-                  expected.get(prof.key, {}), fwd)
-    note = "" if expected is not None else " (no enumeration to compare with; see PR-1)"
-    return j.verdict(f"{total} element(s) reached from {len(profiles)} profile(s), "
-                     f"all in {assoc.impl_ns}{note}")
+        if enumerated:
+            _diff(j, f"AssociatorNames from {prof.label}", _keys(fwd.value, ns),
+                  obs.expected_elements(assoc, prof), fwd,
+                  allowed=_allowed_elements(obs, assoc, prof),
+                  extra_text="which no association instance links to it")
+    note = "" if enumerated else " (no enumeration to compare with; see PR-1)"
+    return j.verdict(f"{total} element(s) reached from {len(profiles)} profile(s), in "
+                     f"{', '.join(assoc.element_ns) or ns}{note}")
 
 
 @check("TR-2")
 def reverse_traversal(obs, assoc):
-    elements = _pairs_of_element(obs, assoc)
+    elements = obs.element_pairs(assoc)
     if not elements:
         return not_applicable(f"{assoc.classname} has no managed elements to start from")
     j = Judge()
@@ -89,104 +95,127 @@ def reverse_traversal(obs, assoc):
         if len(j.evidence) < 12:
             j.see(rev)
         if not rev.ok:
-            j.failed_call(f"AssociatorNames({elem}, AssocClass={assoc.classname})", rev)
+            j.failed_call(_call("AssociatorNames", elem, AssocClass=obs.filter_class(
+                assoc, elem.namespace), Role=ELEMENT_ROLE, ResultRole=PROFILE_ROLE), rev)
             continue
         got = _keys(rev.value, elem.namespace)
         for path in rev.value:
             if not path.namespace or ns_key(path.namespace) != ns_key(obs.interop_ns):
                 j.fail(f"from {elem}: {path} is not in the interop namespace {obs.interop_ns}", rev)
-        for pk, ppath in profiles.items():
+        for pk in sorted(profiles):
             if pk not in got:
-                j.fail(f"from {elem}: AssociatorNames does not reach its profile {ppath}", rev)
-    return j.verdict(f"each of {len(elements)} element(s) reaches its profile in {obs.interop_ns}")
+                j.fail(f"from {elem}: AssociatorNames does not reach its profile "
+                       f"{profiles[pk]}", rev)
+    return j.verdict(f"each of {len(elements)} element(s) reaches its profile(s) in "
+                     f"{obs.interop_ns}")
 
 
 @check("TR-3")
 def both_sides_agree(obs, assoc):
-    profiles = _linked(obs, assoc)
-    elements = _pairs_of_element(obs, assoc)
-    if not profiles and not elements:
+    profiles = obs.linked_profiles(assoc)
+    elements = obs.element_pairs(assoc)
+    if not assoc.links and not profiles and not elements:
         return not_applicable(f"{assoc.classname} links nothing")
     j = Judge()
+    ns = obs.interop_ns
     forward, reverse = {}, {}
     for prof in profiles:
         fwd = obs.forward(assoc, prof)
         j.see(fwd)
         for path in (fwd.value or []) if fwd.ok else []:
-            forward[(prof.key, path_key(path, obs.interop_ns))] = (prof.path, path)
+            forward[(prof.key, path_key(path, ns))] = (prof.path, path)
     for ek, (elem, _) in elements.items():
         rev = obs.reverse(assoc, elem)
+        if len(j.evidence) < 12:
+            j.see(rev)
         for path in (rev.value or []) if rev.ok else []:
-            reverse[(path_key(path, obs.interop_ns), ek)] = (path, elem)
-    for key in forward.keys() - reverse.keys():
-        p, e = forward[key]
-        j.fail(f"seen from {obs.interop_ns} only: {p} -> {e}")
-    for key in reverse.keys() - forward.keys():
-        p, e = reverse[key]
-        j.fail(f"seen from {assoc.impl_ns} only: {e} -> {p}")
-    sides = [ns for ns in assoc.sides if assoc.decl(ns) is not None]
-    listed = {ns: obs.enumerated_pairs(assoc, ns) for ns in sides}
-    if len(sides) == 2 and all(v is not None for v in listed.values()):
-        a, b = (listed[ns] for ns in sides)
-        j.see(*(obs.enumerate(assoc, ns) for ns in sides))
-        for key in a.keys() - b.keys():
-            j.fail(f"enumerated in {sides[0]} only: {a[key][0]} -> {a[key][1]}")
-        for key in b.keys() - a.keys():
-            j.fail(f"enumerated in {sides[1]} only: {b[key][0]} -> {b[key][1]}")
-    return j.verdict(f"{len(forward)} (profile, element) pair(s), the same from both sides")
+            reverse[(path_key(path, ns), ek)] = (path, elem)
+    # every enumerated pair is seen from both ends ...
+    for key, link in sorted(assoc.links.items()):
+        if key not in forward:
+            j.fail(f"enumerated, but not reached from the profile's side: "
+                   f"{link.profile} -> {link.element}")
+        if key not in reverse:
+            j.fail(f"enumerated, but not reached from the element's side: "
+                   f"{link.element} -> {link.profile}")
+    # ... and what either end reaches is a pair some association states
+    if assoc.links:
+        allowed_f = obs.links_under(obs.filter_class(assoc, ns), ns)
+        for key in sorted(forward.keys() - allowed_f.keys()):
+            p, e = forward[key]
+            j.fail(f"seen from {ns} only, enumerated nowhere: {p} -> {e}")
+        for key in sorted(reverse.keys()):
+            p, e = reverse[key]
+            if key not in _pairs_allowed_at(obs, assoc, e):
+                j.fail(f"seen from {e.namespace} only, enumerated nowhere: {e} -> {p}")
+    else:
+        for key in sorted(forward.keys() - reverse.keys()):
+            p, e = forward[key]
+            j.fail(f"seen from {ns} only: {p} -> {e}")
+        for key in sorted(reverse.keys() - forward.keys()):
+            p, e = reverse[key]
+            j.fail(f"seen from {e.namespace} only: {e} -> {p}")
+    _enumerations_mirror(obs, assoc, j)
+    seen = len(set(forward) | set(reverse))
+    return j.verdict(f"{seen} (profile, element) pair(s), the same from both ends"
+                     + (" and in both namespaces' enumerations" if assoc.links_elsewhere else ""))
 
 
-def _pull_paths(obs, open_call):
-    """Paths from an Open*Paths call and its pulls; None if pulls are not supported."""
-    try:
-        res = obs.target.call(*open_call[0], **open_call[1])
-    except CIMError as exc:
-        if exc.status_code in NOT_SUPPORTED:
-            return None, obs.target.calls[-1]
-        raise
-    paths = list(res.paths)
-    guard = 0
-    while not res.eos and guard < 10000:
-        res = obs.target.call("PullInstancePaths", res.context, MaxObjectCount=1000)
-        paths.extend(res.paths)
-        guard += 1
-    return paths, obs.target.calls[-1]
+def _pairs_allowed_at(obs, assoc, element):
+    ns = element.namespace or obs.interop_ns
+    return obs.links_under(obs.filter_class(assoc, ns), ns)
+
+
+def _enumerations_mirror(obs, assoc, j):
+    """A link that crosses namespaces is enumerated on both sides (by some
+    CIM_ElementConformsToProfile class: the server may use a different class
+    on each side; whether it should is EC-1's business, for WMI)."""
+    by_ns = obs.pairs_by_namespace()
+    interop = ns_key(obs.interop_ns)
+    for key, link in sorted(assoc.links.items()):
+        elem_ns = ns_key(link.element.namespace)
+        if elem_ns == interop:
+            continue
+        for side in (interop, elem_ns):
+            if side not in by_ns:
+                continue  # no CIM_ElementConformsToProfile class there to enumerate
+            pairs, listing = by_ns[side]
+            if key not in pairs:
+                other = elem_ns if side == interop else interop
+                j.fail(f"enumerated in {obs.spelling(other)} only, not in {obs.spelling(side)}: "
+                       f"{link.profile} -> {link.element}", listing)
 
 
 @check("TR-4")
 def strategies_agree(obs, assoc):
-    profiles = _linked(obs, assoc)
+    profiles = obs.linked_profiles(assoc)
     if not profiles:
         return not_applicable(f"no registered profile refers to {assoc.classname}")
     j = Judge()
     ns = obs.interop_ns
+    filt = obs.filter_class(assoc, ns)
+    compared = 0
     for prof in profiles:
         base = obs.forward(assoc, prof)
         j.see(base)
         if not base.ok:
-            j.fail(f"AssociatorNames from {prof.label} failed (see TR-1)", base)
-            continue
+            continue  # TR-1 reports it
         want = _keys(base.value, ns)
-        strategies = {}
-        out = obs.op("Associators", prof.path, AssocClass=assoc.classname)
-        strategies["Associators"] = (out, [i.path for i in out.value or []] if out.ok else None)
+        roles = {"Role": PROFILE_ROLE, "ResultRole": ELEMENT_ROLE}
+        out = obs.op("Associators", prof.path, AssocClass=filt, **roles)
+        strategies = {"Associators": (out, [i.path for i in out.value] if out.ok else None)}
         for op in ("ReferenceNames", "References"):
-            out = obs.op(op, prof.path, ResultClass=assoc.classname)
-            items = out.value or [] if out.ok else None
-            paths = None if items is None else [
-                (i.get("ManagedElement") if op == "References" else i.keybindings.get("ManagedElement"))
-                for i in items]
+            out = obs.op(op, prof.path, ResultClass=filt, Role=PROFILE_ROLE)
+            paths = None
+            if out.ok:
+                paths = [(i.get(ELEMENT_ROLE) if op == "References"
+                          else i.keybindings.get(ELEMENT_ROLE)) for i in out.value]
             strategies[op] = (out, paths)
-        listing = obs.enumerate(assoc, ns) if assoc.decl(ns) is not None else None
-        if listing is not None and listing.ok:
-            strategies[f"EnumerateInstances({assoc.classname})"] = (listing, [
-                i.get("ManagedElement") for i in listing.value
-                if isinstance(i.get("ConformantStandard"), CIMInstanceName)
-                and path_key(i.get("ConformantStandard"), ns) == prof.key])
         for label, (out, paths) in strategies.items():
             j.see(out)
+            compared += 1
             if paths is None:
-                j.fail(f"{label} from {prof.label} failed: {out.error.status_code_name}", out)
+                j.failed_call(f"{label} from {prof.label}", out)
                 continue
             _diff(j, f"{label} from {prof.label} (vs AssociatorNames)",
                   _keys([p for p in paths if isinstance(p, CIMInstanceName)], ns), want, out)
@@ -194,128 +223,193 @@ def strategies_agree(obs, assoc):
         j.see(unfiltered)
         if unfiltered.ok:
             every = _keys(unfiltered.value, ns)
-            for key in want.keys() - every.keys():
+            for key in sorted(want.keys() - every.keys()):
                 j.fail(f"unfiltered AssociatorNames from {prof.label} misses {want[key]}, "
-                       "which the AssocClass-filtered call returns", unfiltered)
-        pulled, call = _pull_paths(obs, (("OpenAssociatorInstancePaths", prof.path),
-                                         {"AssocClass": assoc.classname, "MaxObjectCount": 1000}))
-        j.see(call)
-        if pulled is not None:
-            _diff(j, f"OpenAssociatorInstancePaths from {prof.label}", _keys(pulled, ns), want, call)
-    for ek, (elem, _) in list(_pairs_of_element(obs, assoc).items())[:SAMPLE]:
+                       "which the filtered call returns", unfiltered)
+    for ek, (elem, _) in list(obs.element_pairs(assoc).items())[:SAMPLE]:
         rev = obs.reverse(assoc, elem)
-        refs = obs.op("ReferenceNames", elem, ResultClass=assoc.classname)
-        if not (rev.ok and refs.ok):
-            if not refs.ok:
-                j.fail(f"ReferenceNames from {elem} failed: {refs.error.status_code_name}", refs)
+        if not rev.ok:
+            continue  # TR-2 reports it
+        refs = obs.op("ReferenceNames", elem, ResultClass=obs.filter_class(assoc, elem.namespace),
+                      Role=ELEMENT_ROLE)
+        compared += 1
+        if not refs.ok:
+            j.failed_call(f"ReferenceNames from {elem}", refs)
             continue
         _diff(j, f"ReferenceNames from {elem} (vs AssociatorNames)",
-              _keys([r.keybindings.get("ConformantStandard") for r in refs.value], obs.interop_ns),
-              _keys(rev.value, obs.interop_ns), refs)
-    return j.verdict("Associators, References, ReferenceNames, enumeration, unfiltered "
-                     "and pull traversal agree with AssociatorNames")
+              _keys([r.keybindings.get(PROFILE_ROLE) for r in refs.value], ns),
+              _keys(rev.value, ns), refs)
+    if not compared:
+        return not_applicable("no traversal answered to compare with (see TR-1, TR-2)")
+    return j.verdict("Associators, References and ReferenceNames agree with AssociatorNames, "
+                     "from both ends")
 
 
-def _element_classes(obs, assoc, paths):
-    """{class name: [paths]} of the elements, plus the declared ManagedElement class."""
-    out = {}
-    for p in paths:
-        out.setdefault(p.classname, []).append(p)
-    return out
-
-
-@check("RC-1")
-def resultclass_from_profile(obs, assoc):
-    profiles = _linked(obs, assoc)
-    if not profiles:
-        return not_applicable(f"no registered profile refers to {assoc.classname}")
-    j = Judge()
-    tried = 0
-    for prof in profiles:
-        base = obs.forward(assoc, prof)
-        j.see(base)
-        if not base.ok or not base.value:
-            continue
-        elements = _keys(base.value, obs.interop_ns)
-        impl = assoc.impl_ns or obs.interop_ns
-        classes = set(_element_classes(obs, assoc, elements.values()))
-        decl = assoc.decl(obs.interop_ns)
-        if decl is not None and "ManagedElement" in decl.properties:
-            classes.add(decl.properties["ManagedElement"].reference_class)
-        classes.add("CIM_ManagedElement")
-        for cls in sorted(classes, key=str.lower):
-            want = {k: p for k, p in elements.items()
-                    if obs.is_a(p.namespace or impl, p.classname, cls)}
-            if not want:
-                continue
-            tried += 1
-            out = obs.forward(assoc, prof, ResultClass=cls)
-            j.see(out)
-            if not out.ok:
-                j.failed_call(f"AssociatorNames({prof.label}, ResultClass={cls})", out)
-                continue
-            _diff(j, f"AssociatorNames({prof.label}, ResultClass={cls})",
-                  _keys(out.value, obs.interop_ns), want, out)
-    if tried == 0 and not j.problems:
-        return not_applicable("no elements reached from a profile to filter (see TR-1)")
-    return j.verdict(f"ResultClass returns the elements for {tried} class filter(s)")
-
-
-@check("RC-2")
-def resultclass_from_element(obs, assoc):
-    elements = _pairs_of_element(obs, assoc)
-    if not elements:
-        return not_applicable(f"{assoc.classname} has no managed elements to start from")
-    j = Judge()
-    for ek, (elem, profiles) in elements.items():
-        out = obs.reverse(assoc, elem, ResultClass=RP)
-        if len(j.evidence) < 12:
-            j.see(out)
-        if not out.ok:
-            j.failed_call(f"AssociatorNames({elem}, ResultClass={RP})", out)
-            continue
-        got = _keys(out.value, obs.interop_ns)
-        for pk, ppath in profiles.items():
-            if pk not in got:
-                j.fail(f"AssociatorNames({elem}, ResultClass={RP}) does not return {ppath}", out)
-    return j.verdict(f"ResultClass={RP} returns the profile from each of "
-                     f"{len(elements)} element(s)")
-
-
-@check("RC-3")
-def resultclass_filters(obs, assoc):
-    profiles = _linked(obs, assoc)
-    elements = _pairs_of_element(obs, assoc)
+@check("TR-5")
+def roles_filter(obs, assoc):
+    """Role and ResultRole filter: the roles as declared select the far ends,
+    the reverse roles select none (unless the source is linked both ways), an
+    unknown role gives nothing, and Role = ResultRole is a legal request."""
+    profiles = obs.linked_profiles(assoc)[:SAMPLE]
+    elements = list(obs.element_pairs(assoc).items())[:SAMPLE]
     if not profiles and not elements:
         return not_applicable(f"{assoc.classname} links nothing")
     j = Judge()
+    ns = obs.interop_ns
     tried = 0
     for prof in profiles:
         base = obs.forward(assoc, prof)
-        if base.ok and any(obs.is_a(p.namespace or obs.interop_ns, p.classname, RP)
-                           for p in base.value):
-            continue  # the elements are profiles themselves: RP would match
+        if not base.ok:
+            continue  # TR-1 reports it
         tried += 1
-        out = obs.forward(assoc, prof, ResultClass=RP)
-        j.see(out)
-        if out.ok and out.value:
-            j.fail(f"AssociatorNames({prof.label}, ResultClass={RP}) returns "
-                   f"{len(out.value)} object(s), e.g. {out.value[0]}; the elements are not "
-                   "registered profiles", out)
-    for ek, (elem, profiles_of) in list(elements.items())[:SAMPLE]:
-        if any(obs.is_a(p.namespace or obs.interop_ns, p.classname, elem.classname)
-               for p in profiles_of.values()):
-            continue
+        filt = obs.filter_class(assoc, ns)
+        want = _keys(base.value, ns)
+        as_element = _allowed_profiles(obs, assoc, prof.path)
+        probes = (
+            ({"Role": PROFILE_ROLE}, want, "the declared Role alone"),
+            ({"ResultRole": ELEMENT_ROLE}, want, "the declared ResultRole alone"),
+            ({"Role": ELEMENT_ROLE, "ResultRole": PROFILE_ROLE}, as_element,
+             "the reverse roles (the profile as a ManagedElement)"),
+            ({"Role": NO_SUCH_ROLE}, {}, "an unknown Role"),
+            ({"ResultRole": NO_SUCH_ROLE}, {}, "an unknown ResultRole"),
+            ({"Role": PROFILE_ROLE, "ResultRole": PROFILE_ROLE}, {}, "Role = ResultRole"),
+        )
+        for roles, expect, what in probes:
+            out = obs.op("AssociatorNames", prof.path, AssocClass=filt, **roles)
+            _judge_role_probe(j, out, _call("AssociatorNames", prof.label, AssocClass=filt,
+                                            **roles), what, expect, ns)
+        refs = obs.op("ReferenceNames", prof.path, ResultClass=filt, Role=NO_SUCH_ROLE)
+        _judge_role_probe(j, refs, _call("ReferenceNames", prof.label, ResultClass=filt,
+                                         Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
+    for ek, (elem, profs) in elements:
+        base = obs.reverse(assoc, elem)
+        if not base.ok:
+            continue  # TR-2 reports it
         tried += 1
-        out = obs.reverse(assoc, elem, ResultClass=elem.classname)
-        j.see(out)
-        if out.ok and out.value:
-            j.fail(f"AssociatorNames({elem}, ResultClass={elem.classname}) returns "
-                   f"{out.value[0]}, which is not a {elem.classname}", out)
-    if tried == 0:
-        return not_applicable("no non-matching ResultClass to try")
-    return j.verdict(f"{tried} non-matching ResultClass filter(s) return nothing")
+        filt = obs.filter_class(assoc, elem.namespace)
+        out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=ELEMENT_ROLE)
+        _judge_role_probe(j, out, _call("AssociatorNames", elem, AssocClass=filt,
+                                        Role=ELEMENT_ROLE),
+                          "the declared Role alone", _keys(base.value, ns), ns)
+        out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=NO_SUCH_ROLE)
+        _judge_role_probe(j, out, _call("AssociatorNames", elem, AssocClass=filt,
+                                        Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
+    if not tried:
+        return not_applicable("no traversal answered to filter (see TR-1, TR-2)")
+    return j.verdict(f"Role and ResultRole filter as declared from {tried} source(s); "
+                     "unknown roles and Role = ResultRole give empty results")
 
+
+def _judge_role_probe(j, out, call, what, expect, ns):
+    if not out.ok:
+        j.fail(f"{call} ({what}) fails with {out.error_name}: {out.error.status_description}; "
+               "a role filter is not an error", out)
+        return
+    got = _keys(out.value, ns)
+    if got.keys() != expect.keys():
+        extra = sorted(got.keys() - expect.keys())
+        missing = sorted(expect.keys() - got.keys())
+        j.fail(f"{call} ({what}) returns {len(got)} object(s), expected {len(expect)}"
+               + (f"; unexpected {got[extra[0]]}" if extra else "")
+               + (f"; missing {expect[missing[0]]}" if missing else ""), out)
+    else:
+        j.see(out)
+
+
+# -- pull operations (TR-6) -------------------------------------------------------------
+
+def _pull_pair(obs, j, what, pulled, classic, ns, key_of=None, unsupported=None):
+    """Compare an Open*Paths sequence with its classic counterpart."""
+    if not pulled.ok and pulled.status == CIM_ERR_NOT_SUPPORTED:
+        unsupported.append(what)
+        j.see(pulled)
+        return False
+    j.see(*pulled.calls)
+    if not classic.ok:
+        return False  # the classic operation's own requirement reports it
+    if not pulled.ok:
+        j.fail(f"{what} fails with {pulled.error_name}: {pulled.error.status_description}, "
+               f"where the classic operation answers {len(classic.value)} object(s)", pulled,
+               classic)
+        return True
+    key_of = key_of or (lambda p: path_key(p, ns))
+    got = {key_of(p): p for p in pulled.value}
+    want = {key_of(p): p for p in classic.value}
+    if got.keys() != want.keys():
+        extra = sorted(got.keys() - want.keys())
+        missing = sorted(want.keys() - got.keys())
+        j.fail(f"{what} differs from the classic operation: {len(got)} path(s) against "
+               f"{len(want)}, {len(extra)} unexpected, {len(missing)} missing"
+               + (f"; e.g. unexpected {got[extra[0]]}" if extra else "")
+               + (f"; e.g. missing {want[missing[0]]}" if missing else ""), pulled, classic)
+    return True
+
+
+@check("TR-6")
+def pulls_agree(obs, assoc):
+    """Each pull operation gives what its classic counterpart gives, one
+    filter at a time (so the evidence says which filter is ignored)."""
+    profiles = obs.linked_profiles(assoc)[:SAMPLE]
+    elements = list(obs.element_pairs(assoc).items())[:3]
+    j = Judge()
+    ns = obs.interop_ns
+    unsupported = []
+    compared = 0
+    for prof in profiles:
+        base = obs.forward(assoc, prof)
+        if not base.ok:
+            continue
+        filt = obs.filter_class(assoc, ns)
+        result_class = _result_class_in(obs, ns, base.value)
+        probes = [("AssocClass", {"AssocClass": filt})]
+        if result_class:
+            probes.append(("ResultClass", {"ResultClass": result_class}))
+        probes += [("Role", {"Role": PROFILE_ROLE}), ("ResultRole", {"ResultRole": ELEMENT_ROLE})]
+        for name, kw in probes:
+            pulled = obs.pull("OpenAssociatorInstancePaths", prof.path, **kw)
+            classic = obs.op("AssociatorNames", prof.path, **kw)
+            compared += _pull_pair(
+                obs, j, _call("OpenAssociatorInstancePaths", prof.label, **kw)
+                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
+        for name, kw in (("ResultClass", {"ResultClass": filt}), ("Role", {"Role": PROFILE_ROLE})):
+            pulled = obs.pull("OpenReferenceInstancePaths", prof.path, **kw)
+            classic = obs.op("ReferenceNames", prof.path, **kw)
+            compared += _pull_pair(
+                obs, j, _call("OpenReferenceInstancePaths", prof.label, **kw)
+                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
+    for ek, (elem, _) in elements:
+        filt = obs.filter_class(assoc, elem.namespace)
+        pulled = obs.pull("OpenAssociatorInstancePaths", elem, AssocClass=filt)
+        classic = obs.op("AssociatorNames", elem, AssocClass=filt)
+        compared += _pull_pair(obs, j, _call("OpenAssociatorInstancePaths", elem,
+                                             AssocClass=filt) + " (the AssocClass filter)",
+                               pulled, classic, ns, unsupported=unsupported)
+    for side in assoc.sides:
+        pulled = obs.pull("OpenEnumerateInstancePaths", assoc.classname, namespace=side)
+        classic = obs.enumerate_names(assoc, side)
+        compared += _pull_pair(obs, j, f"OpenEnumerateInstancePaths({assoc.classname}) in {side}",
+                               pulled, classic, side, unsupported=unsupported)
+    if not compared:
+        if unsupported:
+            return not_applicable("the server does not support pull operations "
+                                  f"(CIM_ERR_NOT_SUPPORTED: {unsupported[0]})")
+        return not_applicable("no classic operation answered to compare with")
+    note = f"; not supported: {len(unsupported)}" if unsupported else ""
+    return j.verdict(f"{compared} pull sequence(s) agree with the classic operations, filter "
+                     f"by filter{note}")
+
+
+def _result_class_in(obs, ns, paths):
+    """A class the request namespace defines that the first far end is (its
+    own class, or its nearest superclass defined there)."""
+    for path in paths:
+        cls = obs.nearest_class_in(ns, path.namespace or ns, path.classname)
+        if cls:
+            return cls
+    return None
+
+
+# -- error paths ----------------------------------------------------------------------
 
 def _missing_like(path, marker="wbemconform-no-such-instance"):
     """A path of the same class whose string keys no instance has."""
@@ -335,13 +429,15 @@ def getinstance_of_nothing(obs, _subject):
     j = Judge()
     probes = [_missing_like(obs.all_profiles[0].path)]
     for assoc in obs.associations:
-        listing = obs.enumerate_names(assoc, obs.interop_ns) if assoc.decl(obs.interop_ns) else None
-        if listing is not None and listing.ok and listing.value:
+        if assoc.decl(obs.interop_ns) is None:
+            continue
+        listing = obs.enumerate_names(assoc, obs.interop_ns)
+        if listing.ok and listing.value:
             path = listing.value[0].copy()
-            me = path.keybindings.get("ManagedElement")
+            me = path.keybindings.get(ELEMENT_ROLE)
             fake = _missing_like(me) if isinstance(me, CIMInstanceName) else None
             if fake is not None:
-                path.keybindings["ManagedElement"] = fake
+                path.keybindings[ELEMENT_ROLE] = fake
                 path.namespace = path.namespace or obs.interop_ns
                 probes.append(path)
                 break
@@ -351,8 +447,8 @@ def getinstance_of_nothing(obs, _subject):
         if out.ok:
             j.fail(f"GetInstance({probe}) returns an instance", out)
         elif out.status != CIM_ERR_NOT_FOUND:
-            j.fail(f"GetInstance({probe}) fails with {out.error.status_code_name}, "
-                   "not CIM_ERR_NOT_FOUND", out)
+            j.fail(f"GetInstance({probe}) fails with {out.error_name}, not CIM_ERR_NOT_FOUND",
+                   out)
     return j.verdict("GetInstance of nonexistent instances fails with CIM_ERR_NOT_FOUND")
 
 
@@ -360,22 +456,22 @@ def getinstance_of_nothing(obs, _subject):
 def associators_of_nothing(obs, assoc):
     j = Judge()
     probes = []
-    for prof in _linked(obs, assoc)[:1]:
+    for prof in obs.linked_profiles(assoc)[:1]:
         probes.append(_missing_like(prof.path))
-    for _, (elem, _) in list(_pairs_of_element(obs, assoc).items())[:1]:
+    for _, (elem, _) in list(obs.element_pairs(assoc).items())[:1]:
         probes.append(_missing_like(elem))
     probes = [p for p in probes if p is not None]
     if not probes:
         return not_applicable("no profile or element to derive a nonexistent one from")
     for probe in probes:
-        for op, kw in (("AssociatorNames", {"AssocClass": assoc.classname}),
-                       ("ReferenceNames", {"ResultClass": assoc.classname})):
+        filt = obs.filter_class(assoc, probe.namespace or obs.interop_ns)
+        for op, kw in (("AssociatorNames", {"AssocClass": filt}),
+                       ("ReferenceNames", {"ResultClass": filt})):
             out = obs.op(op, probe, **kw)
             j.see(out)
             if out.ok and out.value:
                 j.fail(f"{op}({probe}) returns {len(out.value)} object(s) for an object that "
                        "does not exist", out)
             elif not out.ok and out.status != CIM_ERR_NOT_FOUND:
-                j.fail(f"{op}({probe}) fails with {out.error.status_code_name}, not "
-                       "CIM_ERR_NOT_FOUND", out)
+                j.fail(f"{op}({probe}) fails with {out.error_name}, not CIM_ERR_NOT_FOUND", out)
     return j.verdict("operations on nonexistent objects return nothing or CIM_ERR_NOT_FOUND")
