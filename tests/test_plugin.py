@@ -79,7 +79,7 @@ def test_waivers_turn_failures_into_xfail_and_report_expired_and_unused(pytester
         expires = 2099-12-31
 
         [[waiver]]
-        requirement = "RC-1"
+        requirement = "RC-4"
         profile = "Process"
         reason = "same root cause as EC-3"
         expires = 2020-01-01
@@ -93,15 +93,15 @@ def test_waivers_turn_failures_into_xfail_and_report_expired_and_unused(pytester
                         "--conformance-json", out, "-rx")
     text = result.stdout.str()
     assert "waived: qualifier lands in release 2" in text
-    assert "expired waiver: RC-1" in text
+    assert "expired waiver: RC-4" in text
     assert "unused waiver (no failure matches it): TR-1" in text
-    assert result.ret == 1  # RC-1's waiver expired: the failure counts
+    assert result.ret == 1  # RC-4's waiver expired: the failure counts
     doc = json.loads(out.read_text())
     ec3 = next(iter(doc["requirements"]["EC-3"]["subjects"].values()))
     assert ec3["waived"] is True and ec3["waiver"]["reason"] == "qualifier lands in release 2"
-    assert doc["requirements"]["RC-1"]["verdict"] == "fail"
+    assert doc["requirements"]["RC-4"]["verdict"] == "fail"
     assert {w["requirement"]: w["expired"] for w in doc["waivers"]} == \
-        {"EC-3": False, "RC-1": True, "TR-1": False}
+        {"EC-3": False, "RC-4": True, "TR-1": False}
 
 
 def test_yaml_waivers_and_bad_waiver_files(pytester, tmp_path):
@@ -165,13 +165,13 @@ def test_broken_mof_is_one_clear_error_line(pytester, tmp_path):
 
 @pytest.mark.parametrize("case, expected", [
     ("verbatim", set()),
-    ("no-interop-qualifier", {"EC-3", "RC-1"}),
+    ("no-interop-qualifier", {"EC-3", "RC-4"}),
     ("duplicate-triple", {"RP-3"}),
 ])
 def test_the_spec_mof_through_the_suites(pytester, spec_mof, tmp_path, case, expected):
     """The spec's MOF blocks, verbatim: all pass; without the interop side's
-    MSFT_TargetNamespace: EC-3 and RC-1 fail, nothing else; with a duplicate
-    profile triple: RP-3 only."""
+    MSFT_TargetNamespace: EC-3 and RC-4 (ResultClass across namespaces) fail,
+    nothing else; with a duplicate profile triple: RP-3 only."""
     dup = ('\n#pragma namespace("\\\\\\\\.\\\\root\\\\interop")\n'
            'instance of ProcessProfile { InstanceID = "Process2"; RegisteredName = "Process";\n'
            ' RegisteredOrganization = 1; OtherRegisteredOrganization = "Microsoft";\n'

@@ -195,7 +195,7 @@ def runs(tmp_path_factory):
                 expires = 2099-12-31
 
                 [[waiver]]
-                requirement = "RC-1"
+                requirement = "RC-4"
                 profile = "Process"
                 reason = "same root cause as EC-3"
                 expires = 2020-01-01
@@ -246,7 +246,7 @@ def test_failing_report(runs):
     assert page.texts["big"].strip() == f"NOT CONFORMANT: {n} MUST failures"
     check_matrix(page, doc)
     check_self_contained(html, page)
-    assert {"EC-3", "RC-1"} <= {rid for rid, req in doc["requirements"].items()
+    assert {"EC-3", "RC-4"} <= {rid for rid, req in doc["requirements"].items()
                                 if req["verdict"] == "fail"}
     assert 'id="failures"' in html
     # a failing case: problems, evidence (operation, arguments, outcome, result), reproduce
@@ -281,10 +281,10 @@ def test_waived_failure_report(runs):
     # the expired waiver is flagged where it applied and in the waiver table
     assert "<b>Waiver EXPIRED</b> on 2020-01-01: this failure counts again." in html
     assert "EXPIRED: its failures count again" in html
-    assert re.search(r'<a href="#d-RC-1-[^"]+" title="[^"]*\(waiver expired\)[^"]*">FAIL\*</a>',
+    assert re.search(r'<a href="#d-RC-4-[^"]+" title="[^"]*\(waiver expired\)[^"]*">FAIL\*</a>',
                      html)
     assert "1 expired waiver" in html and "1 waived failure" in html
-    # RC-1's waiver expired: still not conformant, EC-3 no longer counts
+    # RC-4's waiver expired: still not conformant, EC-3 no longer counts
     assert page.texts["big"].strip() == \
         f"NOT CONFORMANT: {len(doc['gate']['failures'])} MUST failures"
 

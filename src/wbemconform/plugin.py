@@ -126,7 +126,8 @@ class _State:
     @property
     def active(self):
         """Whether this pytest run is a conformance run at all."""
-        return self.collected > 0 or self.session.setup_error is not None
+        return self.collected > 0 or self.session.setup_error is not None or \
+            self.session.touched
 
 
 def _state(config) -> _State:

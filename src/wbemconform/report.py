@@ -457,7 +457,9 @@ def _build(doc, baseline):
         ("Started", doc.get("started") or "?"),
         ("Duration", f"{doc.get('duration_seconds', 0):.1f} s"
          + (f", {ops['total']} operations" if ops.get("total") is not None else "")
-         + (f" ({ops['writes']} writes)" if ops.get("writes") else "")),
+         + (f" ({ops['writes']} of them writes: the suite's own probes, "
+            + ("allowed by --wbem-allow-writes)" if _is_url(target) else
+               "which the embedded mock allows)") if ops.get("writes") else "")),
         ("Suite version", f"{doc.get('tool', 'wbemconform')} {doc.get('suite_version', '?')}"),
         ("Checked", (f"{len(reqs)} requirements on the target, "
                      f"{_plural(_real(columns, 'profile'), 'registered profile')}, "

@@ -126,6 +126,8 @@ class Session:
         self._target = target
         self._obs: Observations | None = None
         self._budget_armed = False
+        #: discovery was started (the target is being used)
+        self.touched = target is not None
 
     # -- target and discovery ---------------------------------------------------
 
@@ -140,6 +142,7 @@ class Session:
         if self.setup_error:
             raise SetupFailed(self.setup_error)
         if self._obs is None:
+            self.touched = True
             try:
                 if self._target is None:
                     self._target = open_target(self.options)

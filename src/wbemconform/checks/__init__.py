@@ -47,6 +47,7 @@ class Judge:
     def __init__(self):
         self.problems = []
         self.evidence = []
+        self._decisive = []  # the calls a problem was found in, in the order found
         seen = _JUDGES.get()
         if seen is not None:  # the engine keeps these findings if the check crashes
             seen.append(self)
@@ -61,6 +62,10 @@ class Judge:
     def fail(self, message, *outcomes):
         self.problems.append(message)
         self.see(*outcomes)
+        for out in outcomes:
+            call = getattr(out, "call", out)
+            if call is not None and call not in self._decisive:
+                self._decisive.append(call)
         return self
 
     def failed_call(self, what, outcome):
@@ -71,10 +76,12 @@ class Judge:
 
     def verdict(self, ok_message) -> Verdict:
         if self.problems:
+            # the decisive operations first, then what was seen besides
+            evidence = self._decisive + [c for c in self.evidence if c not in self._decisive]
             return Verdict("fail", self.problems[0] if len(self.problems) == 1 else
                            f"{len(self.problems)} problems: " + "; ".join(self.problems[:5])
                            + (" ..." if len(self.problems) > 5 else ""),
-                           self.evidence, list(self.problems))
+                           evidence, list(self.problems))
         return Verdict("pass", ok_message, self.evidence)
 
 

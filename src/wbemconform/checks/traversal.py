@@ -62,6 +62,11 @@ def forward_traversal(obs, assoc):
     ns = obs.interop_ns
     enumerated = bool(assoc.links)
     total = 0
+    for (pk, _), link in sorted(assoc.links.items()):
+        if obs.profile_by_key(pk) is None:
+            j.fail(f"an instance names {link.profile} as ConformantStandard, which is not a "
+                   f"registered profile in {ns}: its element {link.element} cannot be reached "
+                   "from a profile")
     for prof in profiles:
         fwd = obs.forward(assoc, prof)
         j.see(fwd)

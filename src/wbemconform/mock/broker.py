@@ -54,6 +54,10 @@ ECTP_CLASS = "CIM_ElementConformsToProfile"
 #: CIMOM (not a provider) gets wrong, which no provider can seed.
 QUIRKS = {
     "result-class-ignored": "associator operations ignore the ResultClass filter",
+    "role-ignored": "associator and reference operations ignore Role and ResultRole",
+    "pull-ignores-assocclass": "OpenAssociatorInstancePaths ignores the AssocClass filter",
+    "assocclass-exact": "AssocClass (and a reference operation's ResultClass) matches only "
+                        "the class it names, not its subclasses",
 }
 
 
@@ -638,6 +642,8 @@ class WmiBroker(MainProvider):
         """Association instances in ``namespace`` that refer to ``target``."""
         schema = self.schema(namespace)
         allowed = schema.subclasses(assoc_class) if assoc_class else None
+        if allowed is not None and "assocclass-exact" in self.quirks:
+            allowed = {assoc_class.lower()}
         key = path_key(target)
         for link in self._static_index(namespace).get(key, ()):
             if allowed is None or link.classname.lower() in allowed:
@@ -711,6 +717,8 @@ class WmiBroker(MainProvider):
         return schema.is_subclass(far.classname, result_class)
 
     def _associated(self, namespace, ObjectName, AssocClass, ResultClass, Role, ResultRole):
+        if "role-ignored" in self.quirks:
+            Role = ResultRole = None
         source = self._source(namespace, ObjectName)
         self._check_class_param(namespace, AssocClass, "AssocClass")
         self._check_class_param(namespace, ResultClass, "ResultClass", anywhere=True)
@@ -732,13 +740,17 @@ class WmiBroker(MainProvider):
         return list(found.values())
 
     def _referencing(self, namespace, ObjectName, ResultClass, Role):
+        if "role-ignored" in self.quirks:
+            Role = None
         source = self._source(namespace, ObjectName)
         self._check_class_param(namespace, ResultClass, "ResultClass")
         schema = self.schema(namespace)
         key = path_key(source)
         found = {}
+        exact = "assocclass-exact" in self.quirks
         for link in self._links(namespace, source, ResultClass):
-            if ResultClass and not schema.is_subclass(link.classname, ResultClass):
+            if ResultClass and not (link.classname.lower() == ResultClass.lower() if exact
+                                    else schema.is_subclass(link.classname, ResultClass)):
                 continue
             if Role and not any(r.lower() == Role.lower() and path_key(v) == key
                                 for r, v in link.roles.items()):
@@ -800,6 +812,19 @@ class WmiBroker(MainProvider):
             inst.path = self._served_path(link.path)
             out.append(inst)
         return out
+
+    def OpenAssociatorInstancePaths(self, namespace, InstanceName, AssocClass=None,
+                                    ResultClass=None, Role=None, ResultRole=None,
+                                    FilterQueryLanguage=None, FilterQuery=None,
+                                    OperationTimeout=None, ContinueOnError=None,
+                                    MaxObjectCount=None):
+        if "pull-ignores-assocclass" in self.quirks:
+            AssocClass = None
+        return super().OpenAssociatorInstancePaths(
+            namespace, InstanceName, AssocClass=AssocClass, ResultClass=ResultClass, Role=Role,
+            ResultRole=ResultRole, FilterQueryLanguage=FilterQueryLanguage,
+            FilterQuery=FilterQuery, OperationTimeout=OperationTimeout,
+            ContinueOnError=ContinueOnError, MaxObjectCount=MaxObjectCount)
 
     # ------------------------------------------------------------------
     # OpenQueryInstances: WQL, paired with PullInstances (DSP0200)
