@@ -13,6 +13,7 @@ from __future__ import annotations
 from pywbem import CIMClass, CIMError, CIMInstance, CIMQualifier
 
 from hypothesis import HealthCheck, example, given, settings
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from ..namespaces import parse_namespace
@@ -39,10 +40,17 @@ def property_check(req_id):
     return register
 
 
+#: examples a property-based check runs when it runs inside another
+#: hypothesis test (the project's own property tests run the whole engine per
+#: generated target): nesting multiplies, so the inner check stays small
+NESTED_EXAMPLES = 5
+
+
 def _run(test, j, what):
     """Run a hypothesis test; a falsifying example becomes a failure."""
+    bound = {"max_examples": NESTED_EXAMPLES} if currently_in_test_context() else {}
     try:
-        settings(suppress_health_check=list(HealthCheck), database=None)(test)()
+        settings(suppress_health_check=list(HealthCheck), database=None, **bound)(test)()
     except AssertionError as exc:
         j.fail(f"{what}: {exc}")
     return j
