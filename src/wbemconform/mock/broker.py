@@ -30,11 +30,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from copy import deepcopy
 
-from pywbem import CIMError, CIMInstanceName, CIMQualifier
-from pywbem._cim_constants import (
+from pywbem import (
     CIM_ERR_FAILED, CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_INVALID_PARAMETER,
     CIM_ERR_INVALID_QUERY, CIM_ERR_INVALID_SUPERCLASS, CIM_ERR_NOT_FOUND,
-    CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
+    CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, CIMError, CIMInstanceName,
+    CIMQualifier)
 from pywbem_mock import MainProvider
 from pywbem_mock._mainprovider import INSTANCE_RETRIEVE_LOCAL_ONLY
 
@@ -151,7 +151,7 @@ class WmiBroker(MainProvider):
 
     def __init__(self, host, disable_pull_operations, cimrepository,
                  provider_dispatcher, providers=None,
-                 accept_remote_target_namespaces=False, quirks=()):
+                 accept_remote_target_namespaces=False, quirks=(), dialect="wmi"):
         super().__init__(host, disable_pull_operations, cimrepository,
                          provider_dispatcher)
         self._factories = {k.lower(): v for k, v in (providers or {}).items()}
@@ -170,6 +170,9 @@ class WmiBroker(MainProvider):
             raise ValueError(f"unknown mock quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
         #: Seeded CIMOM defects, for negative controls only (see QUIRKS).
         self.quirks = frozenset(quirks)
+        #: "wmi": a qualifier needs no declaration (WMI types it from its
+        #: value); "dmtf": every qualifier must be declared (DSP0004).
+        self.dialect = dialect
 
     # ------------------------------------------------------------------
     # change tracking
@@ -257,6 +260,25 @@ class WmiBroker(MainProvider):
                         CIM_ERR_INVALID_PARAMETER,
                         f"class {ei!r} named by EmbeddedInstance on "
                         f"{klass.classname}.{prop.name} does not exist in {namespace!r}")
+
+    def _validate_qualifiers(self, qualifiers, qualifier_store, new_class, scope):
+        """DSP0004's checks for declared qualifiers; in the WMI dialect an
+        undeclared qualifier is accepted with the type of its value."""
+        if self.dialect == "wmi":
+            qualifiers = {n: q for n, q in qualifiers.items()
+                          if qualifier_store.object_exists(n)}
+        super()._validate_qualifiers(qualifiers, qualifier_store, new_class, scope)
+
+    def _init_qualifier(self, qualifier, qualifier_store):
+        if self.dialect == "wmi" and not qualifier_store.object_exists(qualifier.name):
+            # WMI's default flavor: not propagated, overridable
+            qualifier.propagated = False
+            if qualifier.tosubclass is None:
+                qualifier.tosubclass = False
+            if qualifier.overridable is None:
+                qualifier.overridable = True
+            return
+        super()._init_qualifier(qualifier, qualifier_store)
 
     def _resolve_class(self, new_class, namespace, qualifier_store, verbose=None):
         superclass = None
@@ -477,16 +499,29 @@ class WmiBroker(MainProvider):
             return [with_namespace(p, namespace)
                     for p in self.EnumerateInstanceNames(namespace, classname)]
         except CIMError as exc:
-            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND) or \
-                    exc.status_code == 3:  # CIM_ERR_INVALID_NAMESPACE
+            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND,
+                                   CIM_ERR_INVALID_NAMESPACE):
                 return []
             raise
+
+    def instances_or_empty(self, namespace, classname):
+        try:
+            out = self.EnumerateInstances(namespace, classname)
+        except CIMError as exc:
+            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND,
+                                   CIM_ERR_INVALID_NAMESPACE):
+                return []
+            raise
+        for inst in out:
+            inst.path = with_namespace(inst.path, namespace)
+        return out
 
     def instance_or_none(self, path):
         try:
             return self.GetInstance(path)
         except CIMError as exc:
-            if exc.status_code in (CIM_ERR_NOT_FOUND, CIM_ERR_INVALID_CLASS, 3):
+            if exc.status_code in (CIM_ERR_NOT_FOUND, CIM_ERR_INVALID_CLASS,
+                                   CIM_ERR_INVALID_NAMESPACE):
                 return None
             raise
 
