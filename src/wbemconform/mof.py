@@ -482,6 +482,9 @@ class _ConnectionHandle(BaseRepositoryConnection):
         return self._classes[key].copy()
 
     def class_exists(self, classname, namespace):
+        cheap = getattr(self._conn, "class_exists_in", None)
+        if cheap is not None:
+            return cheap(namespace, classname)
         try:
             self.GetClass(classname, namespace=namespace, LocalOnly=False,
                           IncludeQualifiers=True)
@@ -570,7 +573,8 @@ class WmiMofCompiler(MOFCompiler):
         self.dialect = dialect
         self.schema = schema
         self._include_paths = [Path(p) for p in include_paths]
-        self._builtin_dirs = [os.path.realpath(d) for d in builtin_dirs]
+        self._subset_dirs = [os.path.realpath(d) for d in builtin_dirs]
+        self._builtin_dirs = list(self._subset_dirs)
         if schema is not None:
             self._builtin_dirs.append(os.path.realpath(schema.mof_dir))
         self._ensure_namespace = ensure_namespace or (lambda ns: None)
@@ -601,11 +605,13 @@ class WmiMofCompiler(MOFCompiler):
 
     # -- where text comes from ---------------------------------------------------
 
-    def _is_builtin(self, filename):
+    def _is_builtin(self, filename, dirs=None):
+        """Whether a file is the mock's own schema (or the DMTF schema given)."""
         if not filename:
             return False
         real = os.path.realpath(filename)
-        return any(real == d or real.startswith(d + os.sep) for d in self._builtin_dirs)
+        return any(real == d or real.startswith(d + os.sep)
+                   for d in (self._builtin_dirs if dirs is None else dirs))
 
     # -- grammar callbacks -------------------------------------------------
 
@@ -644,7 +650,7 @@ class WmiMofCompiler(MOFCompiler):
                     "is an include chain running away?",
                 parser_token=p)
         ns = self.parser.target_namespace or self.handle.default_namespace
-        if self.schema is not None and self._is_builtin(found) and \
+        if self.schema is not None and self._is_builtin(found, self._subset_dirs) and \
                 not self._is_builtin(self.parser.file):
             # with a DMTF schema, the mock's subset files stand for "these
             # classes": take them from the schema instead
@@ -755,9 +761,9 @@ class WmiMofCompiler(MOFCompiler):
         known = self._written.get((ns.lower(), classname.lower()))
         if (known is not None and self._is_builtin(known[1])) or \
                 self._builtin_file_of(classname) is not None:
-            return ("; it is a class of the mock's built-in schema subset: to load a "
-                    "DMTF schema over it, give the schema to the mock "
-                    "(wbemconform.mock.connect(schema=PATH)), which then replaces the subset")
+            return ("; it is a class of the mock's built-in schema subset: to load the "
+                    "DMTF schema, give it to the mock (--wbem-mock-schema PATH, or "
+                    "wbemconform.mock.connect(schema=PATH)) and the subset steps aside")
         return ""
 
     def _namespaces(self):

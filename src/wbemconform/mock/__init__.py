@@ -175,6 +175,13 @@ class WmiMockConnection(FakedWBEMConnection):
             self._compiler.load_file(self._schema_dir / name, namespace=ns)
         self.broker.changed(ns)
 
+    def class_exists_in(self, namespace, classname):
+        """Whether a namespace has a class (a look, not a copy)."""
+        try:
+            return self.broker.class_exists(namespace, classname)
+        except CIMError:
+            return False
+
     def load_mof(self, path, namespace=None):
         """Compile a WMI-dialect MOF file; MofLoadError names file and line."""
         self._compiler.load_file(path, namespace=namespace)

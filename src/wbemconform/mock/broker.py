@@ -262,23 +262,51 @@ class WmiBroker(MainProvider):
                         f"{klass.classname}.{prop.name} does not exist in {namespace!r}")
 
     def _validate_qualifiers(self, qualifiers, qualifier_store, new_class, scope):
-        """DSP0004's checks for declared qualifiers; in the WMI dialect an
-        undeclared qualifier is accepted with the type of its value."""
-        if self.dialect == "wmi":
-            qualifiers = {n: q for n, q in qualifiers.items()
-                          if qualifier_store.object_exists(n)}
-        super()._validate_qualifiers(qualifiers, qualifier_store, new_class, scope)
+        """pywbem_mock's checks of qualifiers against their declarations (as
+        pywbem_mock 1.9.1 makes them, without copying each declaration); in
+        the WMI dialect an undeclared qualifier is accepted with the type of
+        its value."""
+        for name, qual in qualifiers.items():
+            if not qualifier_store.object_exists(name):
+                if self.dialect == "wmi":
+                    continue
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} used in new class {new_class.classname!r} has no "
+                    "qualifier declaration in repository.")
+            decl = qualifier_store.get(name, copy=False)
+            if qual.type != decl.type:
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} used in new class {new_class.classname!r} has "
+                    f"invalid type {qual.type!r} (Qualifier declaration type: {decl.type!r}).")
+            if not decl.scopes[scope] and not decl.scopes["ANY"]:
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} in new class {new_class.classname!r} is used in "
+                    f"invalid scope: {scope!r}. (QualifierDeclaration scopes: "
+                    f"({', '.join(s for s, v in decl.scopes.items() if v)})")
 
     def _init_qualifier(self, qualifier, qualifier_store):
-        if self.dialect == "wmi" and not qualifier_store.object_exists(qualifier.name):
-            # WMI's default flavor: not propagated, overridable
-            qualifier.propagated = False
+        """Flavor defaults from the declaration (pywbem_mock's rule, without a
+        copy); an undeclared (WMI) qualifier is not propagated, overridable."""
+        qualifier.propagated = False
+        if not qualifier_store.object_exists(qualifier.name):
+            if self.dialect != "wmi":
+                raise CIMError(CIM_ERR_INVALID_PARAMETER,
+                               f"qualifier {qualifier.name!r} has no declaration")
             if qualifier.tosubclass is None:
                 qualifier.tosubclass = False
             if qualifier.overridable is None:
                 qualifier.overridable = True
             return
-        super()._init_qualifier(qualifier, qualifier_store)
+        decl = qualifier_store.get(qualifier.name, copy=False)
+        if qualifier.tosubclass is None:
+            qualifier.tosubclass = True if decl.tosubclass is None else decl.tosubclass
+        if qualifier.overridable is None:
+            qualifier.overridable = True if decl.overridable is None else decl.overridable
+        if qualifier.translatable is None:
+            qualifier.translatable = decl.translatable
 
     def _resolve_class(self, new_class, namespace, qualifier_store, verbose=None):
         superclass = None

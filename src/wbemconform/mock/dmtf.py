@@ -28,6 +28,8 @@ from pathlib import Path
 
 from pywbem_mock import DMTFCIMSchema
 
+from ..mof import MofLoadError
+
 __all__ = ["DmtfSchema", "SchemaError", "load_schema"]
 
 _PRAGMA_FILE = re.compile(r"^cim_schema_(\d+)\.(\d+)\.(\d+)\.mof$", re.I)
@@ -38,8 +40,12 @@ _EMBEDDED = re.compile(r'EmbeddedInstance\s*\(\s*"([A-Za-z_]\w*)"\s*\)', re.I)
 _INCLUDE_LINE = re.compile(r'^\s*#\s*pragma\s+include\s*\(\s*"([^"]+)"\s*\)', re.I | re.M)
 
 
-class SchemaError(ValueError):
-    """PATH is not a DMTF CIM schema: one line naming the path and why."""
+class SchemaError(MofLoadError):
+    """PATH is not a usable DMTF CIM schema: ``PATH: why`` (a MofLoadError
+    without a line, so that whoever reports MOF load errors reports it)."""
+
+    def __init__(self, path, message):
+        super().__init__(str(path), None, message)
 
 
 class DmtfSchema:
@@ -57,7 +63,7 @@ class DmtfSchema:
         self.source = str(source or self.mof_dir)
         m = _PRAGMA_FILE.match(self.pragma_file.name)
         if not m:
-            raise SchemaError(f"{self.pragma_file}: not a DMTF schema pragma file "
+            raise SchemaError(self.pragma_file, "not a DMTF schema pragma file "
                               "(cim_schema_X.Y.Z.mof)")
         self.version = ".".join(m.groups())
         self._files = {}   # class name (lower) -> path
@@ -71,7 +77,7 @@ class DmtfSchema:
             self._files[path.stem.lower()] = path
             self._order[path.stem.lower()] = pos
         if not self._files:
-            raise SchemaError(f"{self.pragma_file}: includes no class files")
+            raise SchemaError(self.pragma_file, "includes no class files")
 
     def __repr__(self):
         return f"DmtfSchema({self.version!r}, {str(self.mof_dir)!r})"
@@ -131,10 +137,10 @@ def _from_zip(path):
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except (OSError, zipfile.BadZipFile) as exc:
-        raise SchemaError(f"{path}: not a readable zip file ({exc})") from None
+        raise SchemaError(path, f"not a readable zip file ({exc})") from None
     tops = [n for n in names if "/" not in n.strip("/") and _PRAGMA_FILE.match(n)]
     if not tops:
-        raise SchemaError(f"{path}: not a DMTF CIM schema zip (no cim_schema_X.Y.Z.mof "
+        raise SchemaError(path, "not a DMTF CIM schema zip (no cim_schema_X.Y.Z.mof "
                           "at its top)")
     version = tuple(int(x) for x in _PRAGMA_FILE.match(tops[0]).groups())
     experimental = "experimental" in path.name.lower()
@@ -145,19 +151,29 @@ def _from_zip(path):
     mof_dir = root / f"mof{kind}{'.'.join(map(str, version))}"
     pragma = mof_dir / tops[0]
     if not pragma.is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        # DMTFCIMSchema downloads the zip unless it finds it in its root
-        # folder under DMTF's own name: put it there, and it only unpacks
-        expected = root / f"cim_schema_{'.'.join(map(str, version))}{kind}-MOFs.zip"
-        if not expected.exists():
-            try:
-                expected.symlink_to(path.resolve())
-            except OSError:
-                shutil.copyfile(path, expected)
+        # unpacked beside the cache entry, then renamed into place: a reader
+        # never sees half a schema, and two runs do not write one folder
+        work = root.parent / f"{root.name}.{os.getpid()}.tmp"
         try:
-            DMTFCIMSchema(version, str(root), use_experimental=experimental)
+            work.mkdir(parents=True, exist_ok=True)
+            # DMTFCIMSchema downloads the zip unless it finds it in its root
+            # folder under DMTF's own name: put it there, and it only unpacks
+            expected = work / f"cim_schema_{'.'.join(map(str, version))}{kind}-MOFs.zip"
+            if not expected.exists():
+                try:
+                    expected.symlink_to(path.resolve())
+                except OSError:
+                    shutil.copyfile(path, expected)
+            DMTFCIMSchema(version, str(work), use_experimental=experimental)
+            try:
+                work.rename(root)
+            except OSError:  # another run was first
+                shutil.rmtree(work, ignore_errors=True)
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise SchemaError(f"{path}: cannot unpack the schema: {exc}") from None
+            shutil.rmtree(work, ignore_errors=True)
+            raise SchemaError(path, f"cannot unpack the schema into {root}: {exc}") from None
+        if not pragma.is_file():
+            raise SchemaError(path, f"unpacked into {root}, but {pragma.name} is not there")
     return DmtfSchema(pragma, source=path)
 
 
@@ -165,11 +181,11 @@ def _from_zip(path):
 def _load(real):
     path = Path(real)
     if not path.exists():
-        raise SchemaError(f"{path}: no such file or folder")
+        raise SchemaError(path, "no such file or folder")
     if path.is_dir():
         pragma = _pragma_in(path)
         if pragma is None:
-            raise SchemaError(f"{path}: not a DMTF CIM schema folder (no cim_schema_X.Y.Z.mof "
+            raise SchemaError(path, "not a DMTF CIM schema folder (no cim_schema_X.Y.Z.mof "
                               "in it)")
         return DmtfSchema(pragma, source=path)
     return _from_zip(path)
