@@ -94,6 +94,28 @@ CASES = [
                  "does not exist"], id="unknown-superclass"),
 
     pytest.param(r"""
+        // the spec's step 4 forgotten: the new namespace holds no CIM schema
+        #pragma namespace("\\\\.\\root\\contoso")
+        [Provider("ContosoAssociation"),Dynamic]   // <- a declaration starts at its qualifiers
+        Class Contoso_ElementConformsToProfile_v1: CIM_ElementConformsToProfile
+        {
+             [MSFT_TargetNamespace("root\\interop")] CIM_RegisteredProfile ref ConformantStandard = null;
+             CIM_LogicalElement ref ManagedElement = null;
+        };
+        """, 3, ["superclass 'CIM_ElementConformsToProfile'", "does not exist in namespace "
+                 "'root/contoso'", 'place the schema there first with #pragma include("interop.mof")'],
+        id="schema-missing-in-new-namespace"),
+
+    pytest.param(r"""
+        // the same for an implementation class: interop.mof and cimv2.mof
+        #pragma namespace("\\\\.\\root\\contoso")
+        class Contoso_Process : Win32_Process   // <-
+        {
+        };
+        """, 3, ['#pragma include("interop.mof") and #pragma include("cimv2.mof")'],
+        id="cimv2-schema-missing-in-new-namespace"),
+
+    pytest.param(r"""
         class Good_Profile : CIM_RegisteredProfile
         {
         };
