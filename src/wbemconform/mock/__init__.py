@@ -31,6 +31,7 @@ from .providers import (BINDING_CLASS, ConformsToProfileProvider, InstanceProvid
                         ProviderServices)
 
 __all__ = ["connect", "WmiMockConnection", "MofLoadError", "MofLoadWarning", "SchemaError",
+           "DmtfSchema", "load_schema",
            "profiles_dir", "default_profile_files", "InstanceProvider",
            "ConformsToProfileProvider", "ProviderServices", "Registration", "BINDING_CLASS",
            "INTEROP_NAMESPACE", "CIMV2_NAMESPACE", "INTEROP_SCHEMA_CLASSES"]

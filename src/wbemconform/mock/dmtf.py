@@ -28,13 +28,11 @@ from pathlib import Path
 
 from pywbem_mock import DMTFCIMSchema
 
-from ..mof import MofLoadError
+from ..mof import _CLASS_DECL, MofLoadError
 
 __all__ = ["DmtfSchema", "SchemaError", "load_schema"]
 
 _PRAGMA_FILE = re.compile(r"^cim_schema_(\d+)\.(\d+)\.(\d+)\.mof$", re.I)
-_CLASS_DECL = re.compile(r"^\s*class\s+([A-Za-z_]\w*)\s*(?::\s*([A-Za-z_]\w*))?",
-                         re.I | re.M)
 _REF_DECL = re.compile(r"\b([A-Za-z_]\w*)\s+REF\b", re.I)
 _EMBEDDED = re.compile(r'EmbeddedInstance\s*\(\s*"([A-Za-z_]\w*)"\s*\)', re.I)
 _INCLUDE_LINE = re.compile(r'^\s*#\s*pragma\s+include\s*\(\s*"([^"]+)"\s*\)', re.I | re.M)
