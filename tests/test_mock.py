@@ -16,10 +16,9 @@ CIMV2_QUALIFIER = '[MSFT_TargetNamespace("root\\\\interop")]'
 
 
 def process(handle):
-    return CIMInstanceName("Win32_Process", namespace="root/cimv2", keybindings={
-        "CSCreationClassName": "Win32_ComputerSystem", "CSName": "TESTHOST",
-        "OSCreationClassName": "Win32_OperatingSystem", "OSName": "Windows",
-        "CreationClassName": "Win32_Process", "Handle": handle})
+    """A process's path as WMI names it: Win32_Process.Handle="4"."""
+    return CIMInstanceName("Win32_Process", namespace="root/cimv2",
+                           keybindings={"Handle": handle})
 
 
 def handles(paths):

@@ -33,10 +33,10 @@ def write(tmp_path, text, name="bad.mof"):
     return path
 
 
-def load_error(path):
+def load_error(path, **kwargs):
     """connect() with ``path``; return the MofLoadError it must raise."""
     with pytest.raises(MofLoadError) as excinfo:
-        connect(mof_files=[path])
+        connect(mof_files=[path], **kwargs)
     message = str(excinfo.value)
     assert "Traceback" not in message
     assert 'File "' not in message  # no traceback frames either
@@ -92,6 +92,28 @@ CASES = [
         };
         """, 3, ["cannot create class Bad_Orphan", "superclass 'No_Such_Class'",
                  "does not exist"], id="unknown-superclass"),
+
+    pytest.param(r"""
+        // the spec's step 4 forgotten: the new namespace holds no CIM schema
+        #pragma namespace("\\\\.\\root\\contoso")
+        [Provider("ContosoAssociation"),Dynamic]   // <- a declaration starts at its qualifiers
+        Class Contoso_ElementConformsToProfile_v1: CIM_ElementConformsToProfile
+        {
+             [MSFT_TargetNamespace("root\\interop")] CIM_RegisteredProfile ref ConformantStandard = null;
+             CIM_LogicalElement ref ManagedElement = null;
+        };
+        """, 3, ["superclass 'CIM_ElementConformsToProfile'", "does not exist in namespace "
+                 "'root/contoso'", 'place the schema there first with #pragma include("interop.mof")'],
+        id="schema-missing-in-new-namespace"),
+
+    pytest.param(r"""
+        // the same for an implementation class: interop.mof and cimv2.mof
+        #pragma namespace("\\\\.\\root\\contoso")
+        class Contoso_Process : Win32_Process   // <-
+        {
+        };
+        """, 3, ['#pragma include("interop.mof") and #pragma include("cimv2.mof")'],
+        id="cimv2-schema-missing-in-new-namespace"),
 
     pytest.param(r"""
         class Good_Profile : CIM_RegisteredProfile
@@ -186,15 +208,6 @@ CASES = [
         id="target-namespace-remote-overescaped"),
 
     pytest.param(r"""
-        // a qualifier nobody declared
-
-        [NoSuchQualifier(true)]   // <-
-        class Bad_Qualified : CIM_RegisteredProfile
-        {
-        };
-        """, 3, ["qualifier 'NoSuchQualifier'", "does not exist"], id="unknown-qualifier"),
-
-    pytest.param(r"""
         class Bad_Types
         {
             [Key] string Id;
@@ -228,6 +241,29 @@ CASES = [
 def test_malformed_mof_names_file_and_line(tmp_path, text, line, phrases):
     path = write(tmp_path, text)
     exc = load_error(path)
+    assert_names_line(exc, path, line, text)
+    for phrase in phrases:
+        assert phrase in exc.message, (phrase, exc.message)
+
+
+# -- the DMTF dialect: what WMI accepts, DSP0004 compilers refuse ------------------------
+
+DMTF_CASES = [
+    pytest.param(r"""
+        // a qualifier nobody declared (WMI accepts it: tests/test_mof_qualifiers.py)
+
+        [NoSuchQualifier(true)]   // <-
+        class Bad_Qualified : CIM_RegisteredProfile
+        {
+        };
+        """, 3, ["qualifier 'NoSuchQualifier'", "does not exist"], id="unknown-qualifier"),
+]
+
+
+@pytest.mark.parametrize("text, line, phrases", DMTF_CASES)
+def test_malformed_dmtf_mof_names_file_and_line(tmp_path, text, line, phrases):
+    path = write(tmp_path, text)
+    exc = load_error(path, dialect="dmtf")
     assert_names_line(exc, path, line, text)
     for phrase in phrases:
         assert phrase in exc.message, (phrase, exc.message)

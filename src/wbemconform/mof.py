@@ -1,21 +1,35 @@
 """The WMI MOF dialect, compiled with pywbem's own MOF compiler.
 
 pywbem's compiler (a PLY grammar) parses the MOF; this module changes what a
-few grammar actions *do*, never the text that is parsed:
+few grammar actions *do*, never the grammar:
 
 * ``#pragma namespace`` accepts what WMI's mofcomp accepts -- a bare name or
   the local-machine form ``"\\\\\\\\.\\\\root\\\\interop"`` -- and rejects a
   namespace on any other machine, naming the line;
 * ``#pragma include`` looks in the including file's folder, then in the
-  schema folders (like Windows' ``%systemroot%\\system32\\wbem``), and
-  compiles a file into a namespace only once;
+  schema folders (like Windows' ``%systemroot%\\system32\\wbem``), compiles a
+  file into a namespace only once, and refuses include chains deeper than
+  :data:`MAX_INCLUDE_DEPTH`;
 * a class declaration is created through the connection (so the mock's
   broker applies WMI's class rules: inherited ``Association``, implicit
-  overrides, references in ordinary classes) and an existing class is
-  updated, as mofcomp does by default.
+  overrides, references in ordinary classes); an existing class is updated,
+  as mofcomp does by default, and an identical redeclaration is a no-op;
+* an instance alias (``as $X``) can be defined once per compilation unit
+  (a top-level file and what it includes), as in mofcomp;
+* in the WMI dialect a qualifier needs no declaration (WMI types it from its
+  value; a bare qualifier is boolean TRUE), a likely misspelling of a
+  declared one is reported as a warning;
+* with a DMTF CIM schema (:class:`wbemconform.mock.dmtf.DmtfSchema`), a class that a declaration
+  or an instance needs and the namespace lacks is compiled from the schema,
+  with its own dependencies (superclasses, referenced and embedded classes),
+  and nothing else.
+
+The text is read as UTF-8 (a BOM allowed) with CR, LF or CRLF line ends, and
+lexed in time and memory linear in its size (:func:`_linear_lexer`).
 
 Every failure becomes a :class:`MofLoadError` whose text is
-``file:line: message``.
+``file:line: message``; what WMI accepts but is most likely a mistake becomes
+a :class:`MofLoadWarning` (``file:line: warning: message``).
 """
 
 from __future__ import annotations
@@ -23,17 +37,20 @@ from __future__ import annotations
 import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from pywbem import (CIMError, MOFCompiler, MOFCompileError, MOFParseError,
+import pywbem._mof_compiler as _pywbem_mof
+from pywbem import (CIM_ERR_ALREADY_EXISTS, CIM_ERR_INVALID_SUPERCLASS, CIMError,
+                    CIMQualifier, MOFCompileError, MOFCompiler, MOFParseError,
                     MOFRepositoryError)
 from pywbem._mof_compiler import BaseRepositoryConnection
-from pywbem._cim_constants import CIM_ERR_ALREADY_EXISTS
 from pywbem._nocasedict import NocaseDict
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
 
-__all__ = ["MofLoadError", "WmiMofCompiler", "DEFAULT_NAMESPACE"]
+__all__ = ["MofLoadError", "MofLoadWarning", "WmiMofCompiler",
+           "DEFAULT_NAMESPACE", "MAX_INCLUDE_DEPTH", "MAX_MOF_BYTES", "DIALECTS"]
 
 #: Where MOF without a namespace pragma goes. WMI's mofcomp would use
 #: root\default; the spec's first block (the registered profile) belongs in
@@ -42,6 +59,20 @@ DEFAULT_NAMESPACE = "root/interop"
 
 #: Pragmas that have no effect on a mock repository but are legal WMI MOF.
 _IGNORED_PRAGMAS = ("locale", "autorecover")
+
+#: How many files deep ``#pragma include`` may nest. Real schemas nest two or
+#: three deep (DMTF: cim_schema_X.mof -> one file per class); the limit keeps
+#: a runaway chain a clear error instead of Python's RecursionError.
+MAX_INCLUDE_DEPTH = 32
+
+#: The largest MOF file read (the whole DMTF schema, one file per class, is
+#: 4 MB in all); memory use is linear in the size, the cap bounds it.
+MAX_MOF_BYTES = 64 * 1024 * 1024
+
+#: ``wmi``: undeclared qualifiers are accepted and a reference to a class
+#: that exists nowhere is a warning, as WMI accepts both.
+#: ``dmtf``: both are errors, as DSP0004 compilers (OpenPegasus, SFCB) have it.
+DIALECTS = ("wmi", "dmtf")
 
 
 class MofLoadError(Exception):
@@ -60,14 +91,99 @@ class MofLoadError(Exception):
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class MofLoadWarning:
+    """Loaded, as WMI would, but most likely a mistake: ``file:line: warning: message``."""
+
+    file: str | None
+    line: int | None
+    message: str
+
+    def __str__(self):
+        where = self.file or "<string>"
+        if self.line:
+            where = f"{where}:{self.line}"
+        return f"{where}: warning: {self.message}"
+
+
+# ---------------------------------------------------------------------------
+# pywbem's lexer, made linear.
+#
+# PRIVATE USE of pywbem 1.9.1 (tests/test_mof_loader.py checks it and fails
+# loudly if pywbem changes it): the compiler's PLY lexer matches string
+# literals, /* */ comments and identifiers with regular expressions that
+# repeat a *group* (``"(sChar)*"``), for which Python's re keeps state per
+# repetition: a 1 MB string literal costs 0.7 GB, a 1 MB identifier 1.2 GB.
+# The token functions stay pywbem's; only these three patterns are replaced
+# in the lexer's master expression, by patterns for the same language that
+# repeat single characters possessively (constant memory), padded with empty
+# groups so that every later token keeps its group number.
+# ---------------------------------------------------------------------------
+
+_NC_UTF8 = _pywbem_mof.utf8Char.replace("(", "(?:")
+_LINEAR_TOKENS = {
+    "t_stringValue": (_pywbem_mof.stringvalue_re,
+                      r'"[^"\\\n\r]*+(?:\\(?:[bfnrt\'"\\]|[xX][0-9a-fA-F]{1,4})[^"\\\n\r]*+)*+"'),
+    "t_MCOMMENT": (r"/\*(.|\n)*?\*/", r"/\*[^*]*+\*++(?:[^/*][^*]*+\*++)*+/"),
+    "t_IDENTIFIER": (_pywbem_mof.identifier_re,
+                     rf"(?:[a-zA-Z_]|{_NC_UTF8})[0-9a-zA-Z_]*+(?:(?:{_NC_UTF8})[0-9a-zA-Z_]*+)*+"),
+}
+
+
+def _t_mcomment(t):
+    """A /* */ comment: skipped, counting its lines (pywbem's forgets to)."""
+    t.lexer.lineno += t.value.count("\n")
+
+
+class LexerChanged(RuntimeError):
+    """pywbem's lexer is not the one this module was written for."""
+
+
+def _linear_lexer(lexer):
+    """Replace the three quadratic-memory token patterns of a pywbem MOF lexer."""
+    state = lexer.lexstatere.get("INITIAL")
+    done = set()
+    new_state = []
+    for master, funcs in state or ():
+        text = master.pattern
+        funcs = list(funcs)
+        for name, (old, new) in _LINEAR_TOKENS.items():
+            group = f"(?P<{name}>{old})"
+            if group not in text:
+                continue
+            pad = re.compile(old).groups - re.compile(new).groups
+            text = text.replace(group, f"(?P<{name}>{'()' * pad}{new})")
+            done.add(name)
+            if name == "t_MCOMMENT":
+                index = re.compile(text).groupindex[name]
+                funcs[index] = (_t_mcomment, funcs[index][1])
+        new_state.append((re.compile(text, master.flags), funcs))
+    missing = set(_LINEAR_TOKENS) - done
+    if missing:
+        raise LexerChanged(
+            f"pywbem's MOF lexer has changed: no token pattern for {sorted(missing)}; "
+            "wbemconform.mof._LINEAR_TOKENS must follow it")
+    lexer.lexstatere["INITIAL"] = new_state
+    lexer.lexre = new_state
+
+
+# ---------------------------------------------------------------------------
+# grammar actions
+# ---------------------------------------------------------------------------
+
+def _line_in(text, pos):
+    """1-based line of a character position, line ends being CR, LF or CRLF
+    (the text the lexer sees has LF only)."""
+    return text.count("\n", 0, pos) + 1
+
+
 def _line_of(p, index=1):
     """1-based line of symbol ``index`` of a production (needs tracking)."""
     try:
         pos = p.lexpos(index)
     except (IndexError, AttributeError):
         return None
-    mof = getattr(p.parser, "mof", None) or ""
-    return mof.count("\n", 0, pos) + 1
+    return _line_in(getattr(p.parser, "mof", None) or "", pos)
 
 
 def _annotating(action):
@@ -104,47 +220,215 @@ def _p_compiler_directive(p):
     p[0] = None
 
 
+def _feature_line(p, name):
+    """The line of the declaration of a property (or method) ``name`` inside
+    the class declaration being reduced, else the line where it starts."""
+    start_line = _line_of(p)
+    mof = getattr(p.parser, "mof", None)
+    if not mof:
+        return start_line
+    start, end = p.lexpos(1), p.lexer.lexpos
+    decl = re.compile(r"\b%s\s*(=|;|\[|\()" % re.escape(name), re.I)
+    hit = decl.search(mof, start, end)
+    return _line_in(mof, hit.start()) if hit else start_line
+
+
 def _property_line(p, cls, description):
     """The line of the property a class error names ("Class.Prop: ..."), else
     the line where the class declaration starts."""
-    start_line = _line_of(p)
     m = re.match(r"([A-Za-z_]\w*)\.([A-Za-z_]\w*):", description or "")
-    mof = getattr(p.parser, "mof", None)
-    if not m or not mof or m.group(1).lower() != cls.classname.lower():
-        return start_line
-    start, end = p.lexpos(1), p.lexer.lexpos
-    decl = re.compile(r"\b%s\s*(=|;|\[)" % re.escape(m.group(2)), re.I)
-    hit = decl.search(mof, start, end)
-    return mof.count("\n", 0, hit.start()) + 1 if hit else start_line
+    if not m or m.group(1).lower() != cls.classname.lower():
+        return _line_of(p)
+    return _feature_line(p, m.group(2))
+
+
+def _dependencies(cls):
+    """Classes a declaration needs: superclass, referenced, embedded (in order)."""
+    out = [cls.superclass] if cls.superclass else []
+    features = list(cls.properties.values())
+    for meth in cls.methods.values():
+        features.extend(meth.parameters.values())
+    for feat in features:
+        if feat.type == "reference" and feat.reference_class:
+            out.append(feat.reference_class)
+        qual = feat.qualifiers.get("EmbeddedInstance")
+        if qual is not None and isinstance(qual.value, str):
+            out.append(qual.value)
+    seen, unique = set(), []
+    for name in out:
+        if name.lower() not in seen and name.lower() != cls.classname.lower():
+            seen.add(name.lower())
+            unique.append(name)
+    return unique
 
 
 def _p_mp_create_class(p):
     """mp_createClass : classDeclaration"""
     ns = p.parser.target_namespace or p.parser.handle.default_namespace
     cls = p[1]
+    compiler = p.parser.mofcomp
     handle = p.parser.handle
+    compiler._require_classes(ns, _dependencies(cls), p)
+    written = cls.copy()  # the declaration as written; the server resolves ``cls``
     try:
         handle.CreateClass(cls, namespace=ns)
     except CIMError as exc:
         if exc.status_code != CIM_ERR_ALREADY_EXISTS:
+            hint = ""
+            if exc.status_code == CIM_ERR_INVALID_SUPERCLASS:
+                hint = compiler._missing_class_hint(cls.superclass, ns)
             error = MOFRepositoryError(
                 msg=f"cannot create class {cls.classname} in namespace "
-                    f"{ns}: {exc.status_description}",
+                    f"{ns}: {exc.status_description}{hint}",
                 parser_token=p)
             error.wbemconform_line = _property_line(p, cls, exc.status_description)
             raise error
+        if compiler._same_declaration(ns, written):
+            return  # the same declaration again (an include through another path)
         try:
             handle.ModifyClass(cls, namespace=ns)
         except CIMError as exc2:
             raise MOFRepositoryError(
                 msg=f"class {cls.classname} already exists in namespace {ns} "
-                    f"and cannot be updated: {exc2.status_description}",
+                    f"and cannot be updated: {exc2.status_description}"
+                    + compiler._redeclaration_hint(ns, cls.classname),
                 parser_token=p)
+    compiler._declared(ns, written, p)
+
+
+def _alias_of(p, start, stop):
+    for i in range(start, min(stop, len(p))):
+        value = p[i]
+        if isinstance(value, str) and value.startswith("$"):
+            return value
+    return None
+
+
+def _checking_alias(action, alias_at):
+    """Wrap a declaration action: an alias may be defined once per compilation unit."""
+
+    @functools.wraps(action)
+    def wrapped(p):
+        alias = alias_at(p)
+        if alias:
+            p.parser.mofcomp._define_alias(alias, p)
+        action(p)
+    return wrapped
+
+
+def _instance_alias(p):
+    return p[1][1] if isinstance(p[1], list) and len(p[1]) == 2 else None
+
+
+def _watching_instances(action):
+    """Remember where instances of the watched classes were declared."""
+
+    @functools.wraps(action)
+    def wrapped(p):
+        action(p)
+        inst = p[1][0] if isinstance(p[1], list) and p[1] else None
+        compiler = p.parser.mofcomp
+        if inst is not None and inst.classname.lower() in compiler.watch:
+            ns = p.parser.target_namespace or p.parser.handle.default_namespace
+            compiler.watched_instances.setdefault(inst.classname.lower(), []).append(
+                _InstanceSite(ns, inst, p.parser.file, _line_of(p)))
+    return wrapped
+
+
+def _class_alias(p):
+    return _alias_of(p, 2, 6)
+
+
+def _p_instance_declaration(action):
+    """Before pywbem builds an instance, make sure its class is there (from a
+    DMTF schema, if one is given)."""
+
+    @functools.wraps(action)
+    def wrapped(p):
+        cname = p[3] if isinstance(p[1], str) else p[4]
+        ns = p.parser.target_namespace or p.parser.handle.default_namespace
+        p.parser.mofcomp._require_classes(ns, [cname], p)
+        action(p)
+    return wrapped
+
+
+def _edits(a, b):
+    """Optimal string alignment distance (insertions, deletions, substitutions,
+    transpositions of neighbours), case-insensitive."""
+    a, b = a.lower(), b.lower()
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _misspelling_of(name, declared):
+    """The declared name ``name`` most likely misspells, or None."""
+    allowed = 1 if len(name) < 8 else 2
+    best = min(((_edits(name, d), d) for d in declared if d.lower() != name.lower()),
+               default=(allowed + 1, None))
+    return best[1] if best[0] <= allowed else None
+
+
+def _wmi_qualifier_type(value):
+    """WMI's type for an undeclared qualifier's value (``Applying a Qualifier``)."""
+    sample = value[0] if isinstance(value, list) and value else value
+    if isinstance(sample, bool):
+        return "boolean"
+    if isinstance(sample, int):
+        return "sint32" if -2**31 <= sample < 2**31 else "sint64"
+    if isinstance(sample, float):
+        return "real64"
+    return "string"
+
+
+def _p_qualifier(action):
+    """In the WMI dialect, a qualifier nobody declared is accepted as WMI does."""
+
+    @functools.wraps(action)
+    def wrapped(p):
+        compiler = p.parser.mofcomp
+        try:
+            action(p)
+            return
+        except ValueError as exc:  # pywbem lets a value of the wrong type escape
+            raise MOFParseError(msg=f"qualifier {p[1]}: invalid value: {exc}",
+                                parser_token=p) from None
+        except MOFCompileError as exc:
+            if compiler.dialect != "wmi" or "qualifier declaration does not exist" \
+                    not in exc.msg:
+                raise
+        name = p[1]
+        value = True
+        flavors = []
+        if len(p) == 3:
+            value = p[2]
+        elif len(p) == 4:
+            flavors = p[3]
+        elif len(p) == 5:
+            value, flavors = p[2], p[4]
+        qtype = _wmi_qualifier_type(value)
+        compiler._undeclared_qualifier(name, p)
+        p[0] = CIMQualifier(name, value, type=qtype,
+                            **_pywbem_mof._build_flavors(p, flavors, None, name))
+    return wrapped
 
 
 _ACTION_OVERRIDES = {
     "p_compilerDirective": _p_compiler_directive,
     "p_mp_createClass": _p_mp_create_class,
+}
+
+_ACTION_WRAPPERS = {
+    "p_mp_createInstance": lambda a: _watching_instances(_checking_alias(a, _instance_alias)),
+    "p_classDeclaration": lambda a: _checking_alias(a, _class_alias),
+    "p_instanceDeclaration": _p_instance_declaration,
+    "p_qualifier": _p_qualifier,
 }
 
 
@@ -197,6 +481,17 @@ class _ConnectionHandle(BaseRepositoryConnection):
             self._classes[key] = self._conn.GetClass(*args, namespace=ns, **kwargs)
         return self._classes[key].copy()
 
+    def class_exists(self, classname, namespace):
+        cheap = getattr(self._conn, "class_exists_in", None)
+        if cheap is not None:
+            return cheap(namespace, classname)
+        try:
+            self.GetClass(classname, namespace=namespace, LocalOnly=False,
+                          IncludeQualifiers=True)
+            return True
+        except CIMError:
+            return False
+
     def CreateClass(self, *args, **kwargs):
         self._classes.clear()
         return self._conn.CreateClass(*args, namespace=self._ns(kwargs), **kwargs)
@@ -222,6 +517,35 @@ class _ConnectionHandle(BaseRepositoryConnection):
         return self._conn.DeleteQualifier(*args, namespace=self._ns(kwargs), **kwargs)
 
 
+_CLASS_DECL = re.compile(r"^\s*class\s+([A-Za-z_]\w*)\s*(?::\s*([A-Za-z_]\w*))?",
+                         re.I | re.M)
+
+
+# ---------------------------------------------------------------------------
+# the compiler
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Declaration:
+    """A class as a MOF file declared it (for the load-time checks)."""
+
+    namespace: str
+    cls: object
+    file: str | None
+    line: int | None
+    feature_lines: dict
+
+
+@dataclass
+class _InstanceSite:
+    """Where an instance (of a watched class) was declared."""
+
+    namespace: str
+    instance: object
+    file: str | None
+    line: int | None
+
+
 class WmiMofCompiler(MOFCompiler):
     """pywbem's MOF compiler, speaking the WMI dialect into a connection.
 
@@ -232,22 +556,62 @@ class WmiMofCompiler(MOFCompiler):
       ensure_namespace: called with a namespace name before anything is
         compiled into it (the mock creates and provisions it).
       default_namespace: where MOF before any namespace pragma goes.
+      dialect: ``"wmi"`` (default) or ``"dmtf"``, see :data:`DIALECTS`.
+      schema: a :class:`wbemconform.mock.dmtf.DmtfSchema` to take missing
+        classes from, or None.
+      builtin_dirs: folders whose files are the mock's own schema, not user MOF.
     """
 
     def __init__(self, conn, include_paths=(), ensure_namespace=None,
-                 default_namespace=DEFAULT_NAMESPACE):
+                 default_namespace=DEFAULT_NAMESPACE, dialect="wmi", schema=None,
+                 builtin_dirs=()):
+        if dialect not in DIALECTS:
+            raise ValueError(f"dialect {dialect!r}: expected one of {DIALECTS}")
         super().__init__(_ConnectionHandle(conn, default_namespace),
                          search_paths=[], verbose=False, log_func=None)
+        _linear_lexer(self.lexer)
+        self.dialect = dialect
+        self.schema = schema
         self._include_paths = [Path(p) for p in include_paths]
+        self._subset_dirs = [os.path.realpath(d) for d in builtin_dirs]
+        self._builtin_dirs = list(self._subset_dirs)
+        if schema is not None:
+            self._builtin_dirs.append(os.path.realpath(schema.mof_dir))
         self._ensure_namespace = ensure_namespace or (lambda ns: None)
         self._compiled = set()  # (namespace, real path) pairs already included
+        self._include_stack = []  # (file, line) of each #pragma include being compiled
+        self._alias_sites = {}  # alias (lower) -> (file, line) in this compilation unit
+        self._written = {}  # (namespace, class lower) -> (class as declared, file)
+        self.declarations = []  # _Declaration of every class user MOF declared
+        self.warnings = []  # MofLoadWarning
+        self.watch = set()  # class names (lower) whose instances' sites are kept
+        self.watched_instances = {}  # class name (lower) -> [_InstanceSite]
         for prod in self.parser.productions:
             if prod.func in _ACTION_OVERRIDES:
                 prod.callable = _ACTION_OVERRIDES[prod.func]
+            elif prod.func in _ACTION_WRAPPERS and prod.callable is not None:
+                prod.callable = _ACTION_WRAPPERS[prod.func](prod.callable)
             if prod.callable is not None:
                 prod.callable = _annotating(prod.callable)
         self.parser.parse = functools.partial(self.parser.parse, tracking=True)
         self.parser.qualcache.setdefault(default_namespace, NocaseDict())
+        self.parser.file = None
+        self.parser.mof = None
+
+    def copy_state(self, other):
+        """Take over what another compiler (of a copied repository) knows."""
+        self._compiled = set(other._compiled)
+        self._written = dict(other._written)
+
+    # -- where text comes from ---------------------------------------------------
+
+    def _is_builtin(self, filename, dirs=None):
+        """Whether a file is the mock's own schema (or the DMTF schema given)."""
+        if not filename:
+            return False
+        real = os.path.realpath(filename)
+        return any(real == d or real.startswith(d + os.sep)
+                   for d in (self._builtin_dirs if dirs is None else dirs))
 
     # -- grammar callbacks -------------------------------------------------
 
@@ -276,12 +640,32 @@ class WmiMofCompiler(MOFCompiler):
                 msg=f"#pragma include({name!r}): file not found in "
                     + ", ".join(str(c.parent) for c in candidates),
                 parser_token=p)
+        if len(self._include_stack) >= MAX_INCLUDE_DEPTH:
+            chain = [Path(f or "<string>").name for f, _ in self._include_stack]
+            chain += [Path(self.parser.file or "<string>").name, found.name]
+            shown = chain if len(chain) <= 7 else chain[:3] + ["..."] + chain[-3:]
+            raise MOFParseError(
+                msg=f"#pragma include({name!r}): include depth {len(chain) - 1} exceeds "
+                    f"the limit of {MAX_INCLUDE_DEPTH} ({' -> '.join(shown)}); "
+                    "is an include chain running away?",
+                parser_token=p)
         ns = self.parser.target_namespace or self.handle.default_namespace
+        if self.schema is not None and self._is_builtin(found, self._subset_dirs) and \
+                not self._is_builtin(self.parser.file):
+            # with a DMTF schema, the mock's subset files stand for "these
+            # classes": take them from the schema instead
+            self._require_classes(ns, [m.group(1) for m in _CLASS_DECL.finditer(
+                found.read_text(encoding="utf-8"))], p)
+            return
         key = (ns.lower(), os.path.realpath(found))
         if key in self._compiled:
             return
         self._compiled.add(key)
-        self._compile_nested(str(found), ns)
+        self._include_stack.append((self.parser.file, _line_of(p)))
+        try:
+            self._compile_nested(str(found), ns)
+        finally:
+            self._include_stack.pop()
 
     def _compile_nested(self, filename, ns):
         saved = (self.parser.target_namespace, self.parser.file, self.parser.mof)
@@ -298,6 +682,107 @@ class WmiMofCompiler(MOFCompiler):
         finally:
             self.parser.target_namespace, self.parser.file, self.parser.mof = saved
 
+    def _define_alias(self, alias, p):
+        site = (self.parser.file, _line_of(p))
+        first = self._alias_sites.get(alias.lower())
+        if first is not None and first != site:
+            where = first[0] if first[0] != self.parser.file else "line"
+            at = f"{first[0]}:{first[1]}" if where != "line" else f"line {first[1]}"
+            raise MOFParseError(
+                msg=f"alias {alias} is already defined at {at}; an alias names one "
+                    "instance in a MOF file and the files it includes",
+                parser_token=p)
+        self._alias_sites[alias.lower()] = site
+
+    def _undeclared_qualifier(self, name, p):
+        ns = self.parser.target_namespace or self.handle.default_namespace
+        declared = list(self.parser.qualcache.get(ns, {}).keys())
+        match = _misspelling_of(name, declared)
+        if match and not self._is_builtin(self.parser.file):
+            self.warn(self.parser.file, _line_of(p),
+                      f"qualifier {name!r} is not declared in {ns}; accepted as WMI "
+                      f"accepts an undeclared qualifier, but it looks like a misspelling "
+                      f"of {match!r}")
+
+    def warn(self, file, line, message):
+        warning = MofLoadWarning(file, line, message)
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    # -- classes ---------------------------------------------------------------
+
+    def _same_declaration(self, ns, written):
+        known = self._written.get((ns.lower(), written.classname.lower()))
+        return known is not None and known[0] == written
+
+    def _declared(self, ns, written, p):
+        self._written[(ns.lower(), written.classname.lower())] = (written, self.parser.file)
+        if self._is_builtin(self.parser.file):
+            return
+        lines = {name: _feature_line(p, name) for name in written.properties}
+        self.declarations.append(_Declaration(ns, written, self.parser.file,
+                                              _line_of(p), lines))
+
+    def _require_classes(self, ns, classnames, p=None):
+        """Compile, from the DMTF schema, the given classes the namespace lacks
+        and what they depend on."""
+        if self.schema is None:
+            return
+        missing = [c for c in classnames
+                   if self.schema.file_of(c) is not None
+                   and not self.handle.class_exists(c, ns)]
+        if not missing:
+            return
+        for lc in self.schema.closure(missing):
+            path = self.schema.file_of(lc)
+            key = (ns.lower(), os.path.realpath(path))
+            if key in self._compiled or self.handle.class_exists(lc, ns):
+                continue
+            self._compiled.add(key)
+            self._compile_nested(str(path), ns)
+
+    def _missing_class_hint(self, classname, ns):
+        """Why a class is missing from a namespace, and how to place it there."""
+        if not classname:
+            return ""
+        where = [n for n in self._namespaces() if n.lower() != ns.lower()
+                 and self.handle.class_exists(classname, n)]
+        builtin = self._builtin_file_of(classname)
+        if builtin is not None:
+            includes = " and ".join(f'#pragma include("{f}")' for f in builtin)
+            return (f"; a namespace that #pragma namespace creates holds only the WMI system "
+                    f"classes: place the schema there first with {includes} (as the spec's "
+                    "step 4 says: the schema goes into the implemented namespace)")
+        if where:
+            return f"; it is declared in {', '.join(where)}: declare it in {ns} as well"
+        return ""
+
+    def _redeclaration_hint(self, ns, classname):
+        known = self._written.get((ns.lower(), classname.lower()))
+        if (known is not None and self._is_builtin(known[1])) or \
+                self._builtin_file_of(classname) is not None:
+            return ("; it is a class of the mock's built-in schema subset: to load the "
+                    "DMTF schema, give it to the mock (--wbem-mock-schema PATH, or "
+                    "wbemconform.mock.connect(schema=PATH)) and the subset steps aside")
+        return ""
+
+    def _namespaces(self):
+        try:
+            return list(self.handle._conn.namespaces)
+        except (AttributeError, CIMError):
+            return []
+
+    def _builtin_file_of(self, classname):
+        """The mock's schema files to include for a class, in include order."""
+        for folder in self._include_paths:
+            order = [f for f in ("interop.mof", "cimv2.mof") if (folder / f).is_file()]
+            for i, name in enumerate(order):
+                text = (folder / name).read_text(encoding="utf-8")
+                if any(m.group(1).lower() == classname.lower()
+                       for m in _CLASS_DECL.finditer(text)):
+                    return order[:i + 1]
+        return None
+
     # -- public API -------------------------------------------------------
 
     def load_file(self, filename, namespace=None):
@@ -312,21 +797,31 @@ class WmiMofCompiler(MOFCompiler):
         return self.load_string(text, namespace=namespace, filename=filename)
 
     def load_string(self, text, namespace=None, filename=None):
-        """Compile MOF text; raise MofLoadError on any problem."""
+        """Compile MOF text (a compilation unit); raise MofLoadError on any problem."""
         ns = namespace or self.handle.default_namespace
         self._ensure_namespace(ns)
+        text = _normalize_newlines(text)
+        # aliases belong to one compilation unit, as with mofcomp; a unit may
+        # start inside another (a namespace provisioned mid-file)
+        saved = (self.parser.aliases, self._alias_sites, self._include_stack,
+                 self.parser.target_namespace, self.parser.file, self.parser.mof)
+        self.parser.aliases, self._alias_sites, self._include_stack = {}, {}, []
         try:
             self.compile_string(text, ns, filename=filename)
         except MOFCompileError as exc:
             raise _as_load_error(exc, filename) from None
         except CIMError as exc:
-            raise MofLoadError(filename, None, f"{exc.status_code_name}: {exc.status_description}") from None
+            raise MofLoadError(filename, None,
+                               f"{exc.status_code_name}: {exc.status_description}") from None
+        except RecursionError:
+            raise MofLoadError(filename, None, "MOF nested too deeply to compile") from None
         finally:
-            self.parser.target_namespace = None
+            (self.parser.aliases, self._alias_sites, self._include_stack,
+             self.parser.target_namespace, self.parser.file, self.parser.mof) = saved
 
 
 class _UnreadableMof(MOFParseError):
-    """A MOF file that cannot be read, or is not UTF-8."""
+    """A MOF file that cannot be read, is too large, or is not UTF-8."""
 
     def __init__(self, filename, line, message):
         super().__init__(msg=message)
@@ -334,18 +829,31 @@ class _UnreadableMof(MOFParseError):
         self.wbemconform_line = line
 
 
+def _normalize_newlines(text):
+    """CR and CRLF line ends as LF: pywbem's lexer knows only LF, and a
+    ``//`` comment would otherwise run to the end of a CR-only file."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 def _read_mof(filename):
-    """The text of a MOF file (UTF-8, a BOM allowed)."""
+    """The text of a MOF file (UTF-8, a BOM allowed, any line ends)."""
     try:
+        size = os.path.getsize(filename)
+        if size > MAX_MOF_BYTES:
+            raise _UnreadableMof(filename, None,
+                                 f"MOF file is {size} bytes; the limit is {MAX_MOF_BYTES}")
         with open(filename, "rb") as f:
             data = f.read()
     except OSError as exc:
         raise _UnreadableMof(filename, None, f"cannot read MOF file: {exc.strerror}") from None
     try:
-        return data.decode("utf-8-sig")
+        return _normalize_newlines(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise _UnreadableMof(filename, line, f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
+        before = data[:exc.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        raise _UnreadableMof(filename, before.count(b"\n") + 1,
+                             f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
                              f"at offset {exc.start}") from None
 
 

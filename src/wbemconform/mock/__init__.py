@@ -5,6 +5,12 @@ pywbem_mock, loaded with the interop schema, the WMI system classes and
 either the example profiles or MOF files of your own, in the WMI dialect the
 spec shows. See :mod:`wbemconform.mock.broker` for what it adds to
 pywbem_mock.
+
+The schema is the built-in subset in ``profiles/schema`` unless a DMTF CIM
+schema release is given (``connect(schema=PATH)``, see
+:mod:`wbemconform.mock.dmtf`): then every namespace gets the classes the
+loaded MOF needs from that schema, with their dependencies, and the subset
+steps aside.
 """
 
 from __future__ import annotations
@@ -14,20 +20,71 @@ from copy import deepcopy
 from functools import lru_cache
 from pathlib import Path
 
-from pywbem import CIMInstanceName
-from pywbem_mock import FakedWBEMConnection
-from pywbem_mock._providerdispatcher import ProviderDispatcher
+from pywbem import CIM_ERR_NOT_FOUND, CIMError, CIMInstanceName
+from pywbem_mock import FakedWBEMConnection, InstanceWriteProvider, ProviderDispatcher
 
-from ..mof import DEFAULT_NAMESPACE, MofLoadError, WmiMofCompiler
+from ..mof import DEFAULT_NAMESPACE, MofLoadError, MofLoadWarning, WmiMofCompiler
 from .broker import Registration, WmiBroker
-from .providers import ConformsToProfileProvider, InstanceProvider, ProviderServices
+from .checks import check_declarations
+from .dmtf import DmtfSchema, SchemaError, load_schema
+from .providers import (BINDING_CLASS, ConformsToProfileProvider, InstanceProvider,
+                        ProviderServices)
 
-__all__ = ["connect", "WmiMockConnection", "MofLoadError", "profiles_dir",
-           "default_profile_files", "InstanceProvider", "ConformsToProfileProvider",
-           "ProviderServices", "Registration", "INTEROP_NAMESPACE", "CIMV2_NAMESPACE"]
+__all__ = ["connect", "WmiMockConnection", "MofLoadError", "MofLoadWarning", "SchemaError",
+           "DmtfSchema", "load_schema",
+           "profiles_dir", "default_profile_files", "InstanceProvider",
+           "ConformsToProfileProvider", "ProviderServices", "Registration", "BINDING_CLASS",
+           "INTEROP_NAMESPACE", "CIMV2_NAMESPACE", "INTEROP_SCHEMA_CLASSES"]
 
 INTEROP_NAMESPACE = "root/interop"
 CIMV2_NAMESPACE = "root/cimv2"
+
+#: What the mock's interop namespace holds from a DMTF schema, when one is
+#: given: the profile registration classes and the object manager pywbem's
+#: WBEMServer (and the CIM_Namespace provider) look for.
+INTEROP_SCHEMA_CLASSES = ("CIM_RegisteredProfile", "CIM_ReferencedProfile",
+                          "CIM_ElementConformsToProfile", "CIM_ObjectManager",
+                          "CIM_Namespace")
+
+
+class _MultiNamespaceWriter(InstanceWriteProvider):
+    """pywbem_mock's default instance writer, with its multi-namespace
+    ModifyInstance mended.
+
+    pywbem_mock 1.9.1 stores one instance object in every namespace an
+    association instance spans, then moves that object's path to the next
+    namespace: every copy ends with the path of the last one, e.g. the
+    root/interop copy of a cross-namespace ElementConformsToProfile holding
+    a root/cimv2 path. Here each namespace gets its own copy, with its own
+    path. (tests/test_mock_multins.py holds the reproduction.)"""
+
+    def modify_multi_namespace_instance(self, modified_instance, assoc_namespaces):
+        spaces = list(assoc_namespaces) + [modified_instance.path.namespace]
+        for ns in spaces:
+            self.get_required_class(modified_instance, ns)
+        paths = {}
+        for ns in spaces:
+            path = modified_instance.path.copy()
+            path.namespace = ns
+            if not self.cimrepository.get_instance_store(ns).object_exists(path):
+                raise CIMError(CIM_ERR_NOT_FOUND,
+                               f"modified instance {path} does not exist in namespace {ns}")
+            paths[ns] = path
+        for ns, path in paths.items():
+            inst = modified_instance.copy()
+            inst.path = path
+            self.cimrepository.get_instance_store(ns).update(path, inst)
+
+
+class _Dispatcher(ProviderDispatcher):
+    """pywbem_mock's provider dispatcher with the mended default writer."""
+
+    @property
+    def default_instance_write_provider(self):
+        writer = getattr(self, "_wbemconform_writer", None)
+        if writer is None:
+            writer = self._wbemconform_writer = _MultiNamespaceWriter(self.cimrepository)
+        return writer
 
 
 def profiles_dir() -> Path:
@@ -53,9 +110,10 @@ class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
     def __init__(self, providers=None, accept_remote_target_namespaces=False, base=None,
-                 quirks=(), **kwargs):
+                 quirks=(), schema=None, dialect="wmi", **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
+        repo, registry = self._cimrepository, self._provider_registry
         if base is not None:
             # start from a copy of an already loaded schema: repository and
             # provider registry copied together, so the CIM_Namespace
@@ -63,23 +121,46 @@ class WmiMockConnection(FakedWBEMConnection):
             repo, registry = deepcopy((base._cimrepository, base._provider_registry))
             self._cimrepository = repo
             self._provider_registry = registry
-            self._providerdispatcher = ProviderDispatcher(repo, registry)
+        self._providerdispatcher = _Dispatcher(repo, registry)
         self._mainprovider = WmiBroker(
             self.host, self.disable_pull_operations, self.cimrepository,
             self._providerdispatcher, providers,
-            accept_remote_target_namespaces=accept_remote_target_namespaces, quirks=quirks)
-        schema = profiles_dir() / "schema"
-        self._schema_dir = schema
+            accept_remote_target_namespaces=accept_remote_target_namespaces, quirks=quirks,
+            dialect=dialect)
+        subset = profiles_dir() / "schema"
+        self._schema_dir = subset
+        #: the DMTF CIM schema given to connect(schema=...), or None (built-in subset)
+        self.dmtf_schema = load_schema(schema) if schema is not None else None
         self._provisioned = set()
-        self._compiler = WmiMofCompiler(self, include_paths=[schema],
-                                        ensure_namespace=self.ensure_namespace)
+        include = [subset] if self.dmtf_schema is None else [self.dmtf_schema.mof_dir, subset]
+        self._compiler = WmiMofCompiler(self, include_paths=include,
+                                        ensure_namespace=self.ensure_namespace,
+                                        dialect=dialect, schema=self.dmtf_schema,
+                                        builtin_dirs=[subset])
+        self._compiler.watch.add(BINDING_CLASS.lower())
         if base is not None:
             self._provisioned = set(base._provisioned)
-            self._compiler._compiled = set(base._compiler._compiled)
+            self._compiler.copy_state(base._compiler)
 
     @property
     def broker(self) -> WmiBroker:
         return self._mainprovider
+
+    @property
+    def dialect(self):
+        return self._compiler.dialect
+
+    @property
+    def load_warnings(self):
+        """What the loaded MOF does that WMI accepts but is most likely a
+        mistake (MofLoadWarning, ``file:line: warning: message``)."""
+        return list(self._compiler.warnings)
+
+    def check_load(self):
+        """Checks only the whole load can make (a reference's class may be
+        declared in a later file): adds load warnings, or raises
+        MofLoadError in the DMTF dialect. connect() calls it."""
+        check_declarations(self, self._compiler)
 
     # -- namespaces and MOF ------------------------------------------------
 
@@ -94,6 +175,13 @@ class WmiMockConnection(FakedWBEMConnection):
         for name in ("qualifiers.mof", "wmi_system.mof"):
             self._compiler.load_file(self._schema_dir / name, namespace=ns)
         self.broker.changed(ns)
+
+    def class_exists_in(self, namespace, classname):
+        """Whether a namespace has a class (a look, not a copy)."""
+        try:
+            return self.broker.class_exists(namespace, classname)
+        except CIMError:
+            return False
 
     def load_mof(self, path, namespace=None):
         """Compile a WMI-dialect MOF file; MofLoadError names file and line."""
@@ -112,6 +200,18 @@ class WmiMockConnection(FakedWBEMConnection):
         super().add_cimobjects(objects, namespace)
         self.broker.changed(namespace)
 
+    def compile_schema_classes(self, class_names, schema_pragma_files=None, namespace=None,
+                               verbose=False):
+        """pywbem_mock's compile_schema_classes, through this mock's compiler;
+        the pragma file defaults to the DMTF schema given to connect()."""
+        if schema_pragma_files is None:
+            if self.dmtf_schema is None:
+                raise ValueError("no DMTF schema: give schema_pragma_files, or "
+                                 "connect(schema=PATH)")
+            schema_pragma_files = str(self.dmtf_schema.pragma_file)
+        super().compile_schema_classes(class_names, schema_pragma_files,
+                                       namespace=namespace, verbose=verbose)
+
     # -- writes: dynamic classes go to their provider ------------------------
 
     def _imeth_CreateInstance(self, namespace, **params):
@@ -124,7 +224,8 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_CreateInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace, classes=False)
+            # an association instance may have been stored in several namespaces
+            self.broker.changed(None, classes=False)
 
     def _imeth_ModifyInstance(self, namespace, **params):
         inst = params["ModifiedInstance"]
@@ -135,7 +236,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_ModifyInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace, classes=False)
+            self.broker.changed(None, classes=False)
 
     def _imeth_DeleteInstance(self, namespace, **params):
         path = params["InstanceName"]
@@ -146,7 +247,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_DeleteInstance(namespace, **params)
         finally:
-            self.broker.changed(namespace, classes=False)
+            self.broker.changed(None, classes=False)
 
     def _imeth_ExecQuery(self, namespace, **params):
         instances = self._mainprovider.ExecQuery(
@@ -157,7 +258,7 @@ class WmiMockConnection(FakedWBEMConnection):
 
 
 def connect(mof_files=None, providers=None, accept_remote_target_namespaces=False,
-            quirks=(), **kwargs) -> WmiMockConnection:
+            quirks=(), schema=None, dialect="wmi", **kwargs) -> WmiMockConnection:
     """A mock WBEM server loaded with the schema and profiles.
 
     Parameters:
@@ -171,33 +272,50 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
         this is only for observing a defective MOF further.
       quirks: names from ``wbemconform.mock.broker.QUIRKS``: deliberate
         CIMOM defects for negative controls (never for a real check).
+      schema: a DMTF CIM schema release -- its zip
+        (``cim_schema_2.41.0Final-MOFs.zip``) or the folder it unpacks to --
+        to take classes from instead of the built-in subset: each namespace
+        gets the classes the MOF needs, with their dependencies.
+      dialect: ``"wmi"`` (default): undeclared qualifiers are accepted and a
+        reference to a class that exists nowhere is a load warning, as WMI
+        has it; ``"dmtf"``: both are errors (DSP0004).
       kwargs: passed to FakedWBEMConnection (e.g. ``timeout``).
 
-    Raises MofLoadError (``file:line: message``) when a MOF file is wrong.
+    Raises MofLoadError (``file:line: message``) when a MOF file is wrong,
+    SchemaError (a MofLoadError naming PATH) when ``schema`` is not a DMTF
+    schema. ``conn.load_warnings`` lists what loaded but looks wrong.
     """
+    dmtf = load_schema(schema) if schema is not None else None
     conn = WmiMockConnection(providers=providers,
                              accept_remote_target_namespaces=accept_remote_target_namespaces,
-                             base=_schema_connection(str(profiles_dir())), quirks=quirks,
-                             **kwargs)
+                             base=_schema_connection(str(profiles_dir()), dmtf), quirks=quirks,
+                             schema=dmtf, dialect=dialect, **kwargs)
     files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
     for path in files:
         conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
+    conn.check_load()
     return conn
 
 
-@lru_cache(maxsize=2)
-def _schema_connection(profiles):
-    """A connection with the schema only, built once per process and copied
-    by every connect(): compiling the schema is most of a connect's cost."""
-    conn = WmiMockConnection()
+@lru_cache(maxsize=4)
+def _schema_connection(profiles, dmtf=None):
+    """A connection with the schema only, built once per process (per schema)
+    and copied by every connect(): compiling the schema is most of a
+    connect's cost."""
+    conn = WmiMockConnection(schema=dmtf)
     schema = Path(profiles) / "schema"
     conn.ensure_namespace(INTEROP_NAMESPACE)
-    conn.load_mof(schema / "interop.mof", namespace=INTEROP_NAMESPACE)
+    if dmtf is None:
+        conn.load_mof(schema / "interop.mof", namespace=INTEROP_NAMESPACE)
+    else:
+        conn.compile_schema_classes(list(INTEROP_SCHEMA_CLASSES), namespace=INTEROP_NAMESPACE)
+    conn.load_mof(schema / "wbemconform.mof", namespace=INTEROP_NAMESPACE)
     # pywbem_mock's CIM_Namespace provider: namespaces become CIM_Namespace
     # instances, so pywbem's WBEMServer discovers them as on a real server.
     conn.install_namespace_provider(INTEROP_NAMESPACE)
     conn.load_mof(schema / "object_manager.mof", namespace=INTEROP_NAMESPACE)
     conn.ensure_namespace(CIMV2_NAMESPACE)
-    conn.load_mof(schema / "interop.mof", namespace=CIMV2_NAMESPACE)
-    conn.load_mof(schema / "cimv2.mof", namespace=CIMV2_NAMESPACE)
+    if dmtf is None:
+        conn.load_mof(schema / "interop.mof", namespace=CIMV2_NAMESPACE)
+        conn.load_mof(schema / "cimv2.mof", namespace=CIMV2_NAMESPACE)
     return conn

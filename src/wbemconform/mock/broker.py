@@ -30,11 +30,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from copy import deepcopy
 
-from pywbem import CIMError, CIMInstanceName, CIMQualifier
-from pywbem._cim_constants import (
+from pywbem import (
     CIM_ERR_FAILED, CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_INVALID_PARAMETER,
     CIM_ERR_INVALID_QUERY, CIM_ERR_INVALID_SUPERCLASS, CIM_ERR_NOT_FOUND,
-    CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
+    CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, CIMError, CIMInstanceName,
+    CIMQualifier)
 from pywbem_mock import MainProvider
 from pywbem_mock._mainprovider import INSTANCE_RETRIEVE_LOCAL_ONLY
 
@@ -155,7 +155,7 @@ class WmiBroker(MainProvider):
 
     def __init__(self, host, disable_pull_operations, cimrepository,
                  provider_dispatcher, providers=None,
-                 accept_remote_target_namespaces=False, quirks=()):
+                 accept_remote_target_namespaces=False, quirks=(), dialect="wmi"):
         super().__init__(host, disable_pull_operations, cimrepository,
                          provider_dispatcher)
         self._factories = {k.lower(): v for k, v in (providers or {}).items()}
@@ -174,6 +174,9 @@ class WmiBroker(MainProvider):
             raise ValueError(f"unknown mock quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
         #: Seeded CIMOM defects, for negative controls only (see QUIRKS).
         self.quirks = frozenset(quirks)
+        #: "wmi": a qualifier needs no declaration (WMI types it from its
+        #: value); "dmtf": every qualifier must be declared (DSP0004).
+        self.dialect = dialect
 
     # ------------------------------------------------------------------
     # change tracking
@@ -261,6 +264,53 @@ class WmiBroker(MainProvider):
                         CIM_ERR_INVALID_PARAMETER,
                         f"class {ei!r} named by EmbeddedInstance on "
                         f"{klass.classname}.{prop.name} does not exist in {namespace!r}")
+
+    def _validate_qualifiers(self, qualifiers, qualifier_store, new_class, scope):
+        """pywbem_mock's checks of qualifiers against their declarations (as
+        pywbem_mock 1.9.1 makes them, without copying each declaration); in
+        the WMI dialect an undeclared qualifier is accepted with the type of
+        its value."""
+        for name, qual in qualifiers.items():
+            if not qualifier_store.object_exists(name):
+                if self.dialect == "wmi":
+                    continue
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} used in new class {new_class.classname!r} has no "
+                    "qualifier declaration in repository.")
+            decl = qualifier_store.get(name, copy=False)
+            if qual.type != decl.type:
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} used in new class {new_class.classname!r} has "
+                    f"invalid type {qual.type!r} (Qualifier declaration type: {decl.type!r}).")
+            if not decl.scopes[scope] and not decl.scopes["ANY"]:
+                raise CIMError(
+                    CIM_ERR_INVALID_PARAMETER,
+                    f"Qualifier {name!r} in new class {new_class.classname!r} is used in "
+                    f"invalid scope: {scope!r}. (QualifierDeclaration scopes: "
+                    f"({', '.join(s for s, v in decl.scopes.items() if v)})")
+
+    def _init_qualifier(self, qualifier, qualifier_store):
+        """Flavor defaults from the declaration (pywbem_mock's rule, without a
+        copy); an undeclared (WMI) qualifier is not propagated, overridable."""
+        qualifier.propagated = False
+        if not qualifier_store.object_exists(qualifier.name):
+            if self.dialect != "wmi":
+                raise CIMError(CIM_ERR_INVALID_PARAMETER,
+                               f"qualifier {qualifier.name!r} has no declaration")
+            if qualifier.tosubclass is None:
+                qualifier.tosubclass = False
+            if qualifier.overridable is None:
+                qualifier.overridable = True
+            return
+        decl = qualifier_store.get(qualifier.name, copy=False)
+        if qualifier.tosubclass is None:
+            qualifier.tosubclass = True if decl.tosubclass is None else decl.tosubclass
+        if qualifier.overridable is None:
+            qualifier.overridable = True if decl.overridable is None else decl.overridable
+        if qualifier.translatable is None:
+            qualifier.translatable = decl.translatable
 
     def _resolve_class(self, new_class, namespace, qualifier_store, verbose=None):
         superclass = None
@@ -481,16 +531,29 @@ class WmiBroker(MainProvider):
             return [with_namespace(p, namespace)
                     for p in self.EnumerateInstanceNames(namespace, classname)]
         except CIMError as exc:
-            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND) or \
-                    exc.status_code == 3:  # CIM_ERR_INVALID_NAMESPACE
+            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND,
+                                   CIM_ERR_INVALID_NAMESPACE):
                 return []
             raise
+
+    def instances_or_empty(self, namespace, classname):
+        try:
+            out = self.EnumerateInstances(namespace, classname)
+        except CIMError as exc:
+            if exc.status_code in (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND,
+                                   CIM_ERR_INVALID_NAMESPACE):
+                return []
+            raise
+        for inst in out:
+            inst.path = with_namespace(inst.path, namespace)
+        return out
 
     def instance_or_none(self, path):
         try:
             return self.GetInstance(path)
         except CIMError as exc:
-            if exc.status_code in (CIM_ERR_NOT_FOUND, CIM_ERR_INVALID_CLASS, 3):
+            if exc.status_code in (CIM_ERR_NOT_FOUND, CIM_ERR_INVALID_CLASS,
+                                   CIM_ERR_INVALID_NAMESPACE):
                 return None
             raise
 

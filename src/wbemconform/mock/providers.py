@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pywbem import CIMError, CIMInstance, CIMInstanceName
-from pywbem._cim_constants import CIM_ERR_NOT_SUPPORTED
+from pywbem import CIM_ERR_NOT_SUPPORTED, CIMError, CIMInstance, CIMInstanceName
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
 from ..paths import normalize_namespace, path_key, with_namespace
 
 __all__ = ["InstanceProvider", "ConformsToProfileProvider", "ProviderServices",
-           "target_namespace_of"]
+           "Binding", "BINDING_CLASS", "target_namespace_of"]
 
 TARGET_NAMESPACE_QUALIFIER = "MSFT_TargetNamespace"
 
@@ -68,6 +67,10 @@ class ProviderServices:
 
     def get_instance(self, path):
         return self._broker.instance_or_none(path)
+
+    def instances(self, namespace, classname):
+        """Instances (with path and namespace) of a class and its subclasses."""
+        return self._broker.instances_or_empty(namespace, classname)
 
     def generation(self, namespace):
         """A number that changes whenever anything in the namespace changes."""
@@ -135,20 +138,34 @@ class Binding:
     element_namespace: str
 
 
+#: The mock's class for binding one provider to several profiles
+#: (profiles/schema/wbemconform.mof); not a WMI or DMTF class.
+BINDING_CLASS = "WBEMConform_ProfileBinding"
+
+
 class ConformsToProfileProvider(InstanceProvider):
     """The generic association provider, driven by the class declarations.
 
-    For an association class ``C`` asked for in namespace ``ns``:
+    For an association class ``C`` asked for in namespace ``ns``, the
+    (profile, element classes) pairs it serves are:
 
-    * the profile is the default value of ``C.ConformantStandard`` (the
-      ``$PP`` alias of the spec's MOF);
-    * the managed elements are the instances of the class ``C.ManagedElement``
-      refers to, in the namespace where they live: the one its
-      MSFT_TargetNamespace names; failing that, the namespace whose
-      declaration of ``C`` marks its ConformantStandard as pointing elsewhere;
-      failing that, the namespace other than the profile's that declares
-      ``C``; failing that, ``ns``. The answer is the same whichever namespace
-      asks -- the provider does not depend on the namespace it serves.
+    * with ``WBEMConform_ProfileBinding`` instances naming this provider
+      (``Provider = "<__Win32Provider.Name>"``): one pair per instance --
+      its ``Profile`` reference and its ``ElementClasses`` -- so that one
+      class (and one provider) serves many profiles, as libvirt-cim's
+      KVM_ElementConformsToProfile or Windows' MSFTSM_ElementConformsToProfile
+      do;
+    * otherwise: the default value of ``C.ConformantStandard`` (the ``$PP``
+      alias of the spec's MOF) and the class ``C.ManagedElement`` refers to.
+
+    The managed elements are the instances of the element classes in the
+    namespace where they live: the binding's ``ElementNamespace``; failing
+    that, the one ``C.ManagedElement``'s MSFT_TargetNamespace names; failing
+    that, the namespace whose declaration of ``C`` marks its
+    ConformantStandard as pointing elsewhere; failing that, the namespace
+    other than the profile's that declares ``C``; failing that, ``ns``. The
+    answer is the same whichever namespace asks -- the provider does not
+    depend on the namespace it serves.
 
     Enumeration is linear in the elements; GetInstance and the association
     lookups are dictionary lookups in a table built once per change of the
@@ -163,6 +180,7 @@ class ConformsToProfileProvider(InstanceProvider):
         self.namespaces = []
         self.services = None
         self._tables = {}
+        self._lookups = {}
 
     def initialize(self, namespace, services):
         self.services = services
@@ -170,7 +188,7 @@ class ConformsToProfileProvider(InstanceProvider):
 
     # -- binding -------------------------------------------------------------
 
-    def binding(self, namespace, classname) -> Binding:
+    def _declaration(self, namespace, classname):
         decl = self.services.get_class(namespace, classname)
         if decl is None:
             raise CIMError(CIM_ERR_NOT_SUPPORTED, f"class {classname} is not declared in {namespace}")
@@ -181,12 +199,53 @@ class ConformsToProfileProvider(InstanceProvider):
                 CIM_ERR_NOT_SUPPORTED,
                 f"{classname} in {namespace} has no {self.PROFILE_ROLE}/{self.ELEMENT_ROLE} "
                 "references: it is not an ElementConformsToProfile class")
+        return decl
+
+    def binding(self, namespace, classname) -> Binding:
+        """The class declaration's own binding (its ConformantStandard default)."""
+        decl = self._declaration(namespace, classname)
+        cs = decl.properties[self.PROFILE_ROLE]
         profile = None
         if isinstance(cs.value, CIMInstanceName):
             profile = with_namespace(cs.value, self.services.target_namespace(cs) or namespace)
         return Binding(classname=decl.classname, profile=profile,
-                       element_class=me.reference_class,
+                       element_class=decl.properties[self.ELEMENT_ROLE].reference_class,
                        element_namespace=self._element_namespace(namespace, decl, profile))
+
+    def bindings(self, namespace, classname):
+        """Every (profile, element class) pair the class serves, as Bindings."""
+        configured = self.configured_bindings()
+        if not configured:
+            return [self.binding(namespace, classname)]
+        decl = self._declaration(namespace, classname)
+        out = []
+        for profile, element_classes, element_ns in configured:
+            where = element_ns or self._element_namespace(namespace, decl, profile)
+            for element_class in element_classes:
+                out.append(Binding(classname=decl.classname, profile=profile,
+                                   element_class=element_class, element_namespace=where))
+        return out
+
+    def configured_bindings(self):
+        """[(profile path, element classes, element namespace or None)] from the
+        WBEMConform_ProfileBinding instances that name this provider."""
+        out, seen = [], set()
+        for ns in self.services.namespaces_declaring(BINDING_CLASS):
+            for inst in self.services.instances(ns, BINDING_CLASS):
+                if str(inst.get("Provider") or "").lower() != self.name.lower():
+                    continue
+                profile = inst.get("Profile")
+                if not isinstance(profile, CIMInstanceName):
+                    continue
+                profile = with_namespace(profile, ns)
+                key = path_key(profile)
+                if key in seen:
+                    continue
+                seen.add(key)
+                element_ns = inst.get("ElementNamespace")
+                out.append((profile, tuple(inst.get("ElementClasses") or ()),
+                            normalize_namespace(element_ns) if element_ns else None))
+        return out
 
     def _element_namespace(self, namespace, decl, profile):
         explicit = self.services.target_namespace(decl.properties[self.ELEMENT_ROLE])
@@ -205,28 +264,42 @@ class ConformsToProfileProvider(InstanceProvider):
 
     # -- the table -------------------------------------------------------------
 
-    def _stamp(self, namespace, binding):
-        spaces = {normalize_namespace(namespace), normalize_namespace(binding.element_namespace)}
-        if binding.profile is not None:
-            spaces.add(normalize_namespace(binding.profile.namespace))
+    def _stamp(self, namespace, bindings):
+        spaces = {normalize_namespace(namespace)}
+        spaces.update(normalize_namespace(ns) for ns in
+                      self.services.namespaces_declaring(BINDING_CLASS))
+        for binding in bindings:
+            spaces.add(normalize_namespace(binding.element_namespace))
+            if binding.profile is not None:
+                spaces.add(normalize_namespace(binding.profile.namespace))
         return tuple(sorted((ns, self.services.generation(ns)) for ns in spaces if ns))
 
     def table(self, namespace, classname):
-        """(binding, {element key: association instance}) for a class in a namespace."""
+        """(binding, rows) for a class in a namespace.
+
+        With one binding (the usual case), ``binding`` is that Binding and
+        ``rows`` maps each element's key to its association instance. With
+        several, ``binding`` is the list of Bindings and ``rows`` is keyed by
+        (profile key, element key)."""
         cache_key = (normalize_namespace(namespace), classname.lower())
         cached = self._tables.get(cache_key)
         if cached is not None:
-            stamp, binding, rows = cached
-            if stamp == self._stamp(namespace, binding):
+            stamp, bindings, binding, rows = cached
+            if stamp == self._stamp(namespace, bindings):
                 return binding, rows
-        binding = self.binding(namespace, classname)
+        bindings = self.bindings(namespace, classname)
+        single = len(bindings) == 1
         rows = {}
-        if binding.profile is not None:
-            for element in self.elements(binding):
-                inst = self.association(namespace, binding, element)
-                rows[path_key(element)] = inst
+        for b in bindings:
+            if b.profile is None:
+                continue
+            for element in self.elements(b):
+                inst = self.association(namespace, b, element)
+                key = path_key(element) if single else (path_key(b.profile), path_key(element))
+                rows.setdefault(key, inst)
+        binding = bindings[0] if single else bindings
         # the stamp is taken after the build: building may itself provision state
-        self._tables[cache_key] = (self._stamp(namespace, binding), binding, rows)
+        self._tables[cache_key] = (self._stamp(namespace, bindings), bindings, binding, rows)
         return binding, rows
 
     def elements(self, binding):
@@ -241,6 +314,19 @@ class ConformsToProfileProvider(InstanceProvider):
         inst[self.ELEMENT_ROLE] = element
         return inst
 
+    def _lookup(self, namespace, classname, rows):
+        """(by profile key, by element key) over rows keyed by pairs."""
+        cache_key = (normalize_namespace(namespace), classname.lower())
+        cached = self._lookups.get(cache_key)
+        if cached is not None and cached[0] is rows:
+            return cached[1], cached[2]
+        by_profile, by_element = {}, {}
+        for (pkey, ekey), inst in rows.items():
+            by_profile.setdefault(pkey, []).append(inst)
+            by_element.setdefault(ekey, []).append(inst)
+        self._lookups[cache_key] = (rows, by_profile, by_element)
+        return by_profile, by_element
+
     # -- provider operations -------------------------------------------------------
 
     def enumerate_instances(self, namespace, classname):
@@ -252,14 +338,21 @@ class ConformsToProfileProvider(InstanceProvider):
         profile = path.keybindings.get(self.PROFILE_ROLE)
         if not isinstance(element, CIMInstanceName) or not isinstance(profile, CIMInstanceName):
             return None
-        if binding.profile is None or path_key(profile, namespace) != path_key(binding.profile):
-            return None
-        return rows.get(path_key(element, namespace))
+        if isinstance(binding, Binding):
+            if binding.profile is None or path_key(profile, namespace) != path_key(binding.profile):
+                return None
+            return rows.get(path_key(element, namespace))
+        return rows.get((path_key(profile, namespace), path_key(element, namespace)))
 
     def references_to(self, namespace, classname, target):
         binding, rows = self.table(namespace, classname)
         key = path_key(target, namespace)
-        if binding.profile is not None and key == path_key(binding.profile):
-            return list(rows.values())
-        inst = rows.get(key)
-        return [inst] if inst is not None else []
+        if isinstance(binding, Binding):
+            if binding.profile is not None and key == path_key(binding.profile):
+                return list(rows.values())
+            inst = rows.get(key)
+            return [inst] if inst is not None else []
+        by_profile, by_element = self._lookup(namespace, classname, rows)
+        found = {id(i): i for i in by_profile.get(key, ())}
+        found.update((id(i), i) for i in by_element.get(key, ()))
+        return list(found.values())
