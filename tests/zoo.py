@@ -1,14 +1,18 @@
 """The defect zoo (tests/defects/): loading entries and running the catalog on them."""
 
+import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+
+import pytest
 
 from wbemconform.catalog import catalog
 from wbemconform.runner import run_catalog
 from wbemconform.target import TargetOptions
 
 ZOO = Path(__file__).resolve().parent / "defects"
+SCHEMAS = Path(os.environ.get("WBEMCONFORM_SHARED", ZOO.parents[2] / "shared")) / "schemas"
 
 
 def entries():
@@ -18,7 +22,8 @@ def entries():
 
 def manifest(name):
     data = tomllib.loads((ZOO / name / "manifest.toml").read_text(encoding="utf-8"))
-    unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs", "quirks"}
+    unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs", "quirks",
+                           "schema"}
     assert not unknown, f"{name}/manifest.toml: unknown keys {unknown}"
     bad = set(data["fails"]) - set(catalog())
     assert not bad, f"{name}/manifest.toml: ids not in the catalog: {bad}"
@@ -30,8 +35,16 @@ def options(name):
     folder = ZOO / name
     mofs = [str(folder / m) for m in data.get("mofs", ["defect.mof"])]
     providers = [f"{prov}={folder / spec}" for prov, spec in data.get("providers", {}).items()]
+    schema = None
+    if data.get("schema"):
+        schema = SCHEMAS / data["schema"]
+        if not schema.is_file():
+            pytest.skip(f"zoo entry {name} needs DMTF's CIM schema release {data['schema']}, "
+                        f"which only CI clones have beside them (expected in {SCHEMAS})")
+        schema = str(schema)
     return TargetOptions(mock_mof=mofs, mock_providers=providers,
-                         mock_quirks=data.get("quirks", []), flavor=data.get("flavor", "auto"))
+                         mock_quirks=data.get("quirks", []), flavor=data.get("flavor", "auto"),
+                         mock_schema=schema)
 
 
 def command(name):
@@ -40,6 +53,8 @@ def command(name):
     parts = ["pytest suites"] + [f"--wbem-mock-mof {m}" for m in opts.mock_mof] + \
         [f"--wbem-mock-provider {p}" for p in opts.mock_providers]
     parts += [f"--wbem-mock-quirk {q}" for q in opts.mock_quirks]
+    if opts.mock_schema:
+        parts.append(f"--wbem-mock-schema {opts.mock_schema}")
     if opts.flavor != "auto":
         parts.append(f"--wbem-flavor {opts.flavor}")
     return " ".join(parts)

@@ -567,12 +567,30 @@ class Observations:
             return assoc.declared_in[others[0]]
         return self.interop_ns if here is not None else None
 
+    def counterpart(self, assoc, ns):
+        """The class that serves this association in ``ns``: the class itself
+        where ``ns`` declares it; else a differently named class that ``ns``
+        declares and whose instances state the same links (a Windows-style
+        pair, such as MSFTSM_ElementConformsToProfile in root\\interop and
+        MSFTSM_ElementConformsToProfileEx beside the elements); else None."""
+        if assoc.decl(ns) is not None:
+            return assoc
+        mine = set(assoc.links)
+        if not mine:
+            return None
+        candidates = [other for other in self.associations
+                      if other is not assoc and other.decl(ns) is not None
+                      and mine & set(other.links)]
+        return max(candidates, key=lambda o: (len(mine & set(o.links)), o.classname.lower()),
+                   default=None)
+
     def filter_class(self, assoc, ns):
         """The class an AssocClass/ResultClass filter names for this association
-        in a request to ``ns``: the association's own class where ``ns``
-        declares it, else its nearest superclass that ``ns`` defines."""
-        if assoc.decl(ns) is not None:
-            return assoc.classname
+        in a request to ``ns``: the class serving it there (itself, or its
+        counterpart), else its nearest superclass that ``ns`` defines."""
+        served = self.counterpart(assoc, ns)
+        if served is not None:
+            return served.classname
         home = next(iter(assoc.declared_in.values()))
         return self.nearest_class_in(ns, home, assoc.classname) or ECTP
 

@@ -51,6 +51,8 @@ INTEROP = "--wbem-interop-namespace"
 MOCK_MOF = "--wbem-mock-mof"
 MOCK_PROVIDER = "--wbem-mock-provider"
 MOCK_QUIRK = "--wbem-mock-quirk"
+MOCK_SCHEMA = "--wbem-mock-schema"
+MOCK_DIALECT = "--wbem-mock-dialect"
 FLAVOR = "--wbem-flavor"
 PROFILE = "--wbem-profile"
 ALLOW_WRITES = "--wbem-allow-writes"
@@ -60,7 +62,7 @@ JSON = "--conformance-json"
 REPORT = "--conformance-report"
 WAIVERS = "--conformance-waivers"
 #: options whose values are paths (recorded absolute, for Reproduce commands)
-PATH_OPTIONS = (CA_CERTS, MOCK_MOF, OPERATION_LOG, JSON, REPORT, WAIVERS)
+PATH_OPTIONS = (CA_CERTS, MOCK_MOF, MOCK_SCHEMA, OPERATION_LOG, JSON, REPORT, WAIVERS)
 #: options never recorded anywhere
 SECRET_OPTIONS = (PASSWORD,)
 
@@ -93,6 +95,14 @@ def pytest_addoption(parser):
     g.addoption(MOCK_QUIRK, metavar="NAME", action="append", default=[],
                 help="switch on a seeded broker defect in the mock (negative controls; "
                      "see wbemconform.mock.broker.QUIRKS)")
+    g.addoption(MOCK_SCHEMA, metavar="PATH",
+                help="the mock takes classes from this DMTF CIM schema release (the "
+                     "cim_schema_X.Y.ZFinal-MOFs.zip DMTF publishes, or its unpacked folder) "
+                     "instead of its built-in subset")
+    g.addoption(MOCK_DIALECT, choices=("wmi", "dmtf"), default="wmi",
+                help="how the mock reads MOF: wmi (default: undeclared qualifiers accepted, a "
+                     "reference to a class that exists nowhere is a warning) or dmtf (both "
+                     "are errors)")
     g.addoption(FLAVOR, choices=("auto", "wmi", "dmtf"), default="auto",
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
     g.addoption(PROFILE, metavar="NAME[:VERSION]", action="append", default=[],
@@ -144,7 +154,8 @@ def _target_options(config) -> TargetOptions:
         url=opt(URL), user=opt(USER), password=opt(PASSWORD), no_verify=opt(NO_VERIFY),
         ca_certs=_abspath(opt(CA_CERTS)), timeout=opt(TIMEOUT),
         interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
-        mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK), flavor=opt(FLAVOR),
+        mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK),
+        mock_schema=_abspath(opt(MOCK_SCHEMA)), mock_dialect=opt(MOCK_DIALECT), flavor=opt(FLAVOR),
         profiles=opt(PROFILE), allow_writes=opt(ALLOW_WRITES))
 
 

@@ -110,7 +110,7 @@ class Results:
 
     def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
                 server=None, operations=None, load_failures=(), waivers=(), options=None,
-                gate=None, tls=None):
+                gate=None, tls=None, load_warnings=()):
         finished = dt.datetime.now(dt.timezone.utc)
         reqs = {}
         for rid, req in catalog().items():
@@ -129,6 +129,7 @@ class Results:
             "duration_seconds": round((finished - self.started).total_seconds(), 3),
             "setup_error": self.setup_error,
             "load_failures": list(load_failures),
+            "load_warnings": list(load_warnings),
             "counts": self.counts(),
             "gate": gate.as_dict(),
             "tls": tls,

@@ -344,6 +344,8 @@ class Session:
             server=self._server_info(),
             operations=self.operations(),
             load_failures=[self.scrub(f) for f in target.load_failures] if target else [],
+            load_warnings=[self.scrub(w) for w in getattr(target, "load_warnings", ())]
+            if target else [],
             waivers=self.waivers, options=self._scrubbed(self.command_options),
             gate=self.gate(),
             tls=getattr(target, "tls_description", None) if target else None)

@@ -80,6 +80,8 @@ class TargetOptions:
     mock_mof: list = field(default_factory=list)
     mock_providers: list = field(default_factory=list)  # "NAME=FILE.py:CLASS"
     mock_quirks: list = field(default_factory=list)  # seeded broker defects (negative controls)
+    mock_schema: str | None = None  # a DMTF CIM schema release (zip or folder)
+    mock_dialect: str = "wmi"  # wmi | dmtf: how lenient the MOF loader is
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
@@ -132,12 +134,13 @@ class Target:
     """A connection plus the rules every call obeys (see module docstring)."""
 
     def __init__(self, conn, description, *, is_mock, allow_writes,
-                 load_failures=(), options=None):
+                 load_failures=(), options=None, load_warnings=()):
         self.conn = conn
         self.description = description
         self.is_mock = is_mock
         self.allow_writes = allow_writes
         self.load_failures = list(load_failures)  # MofLoadError texts (mock only)
+        self.load_warnings = list(load_warnings)  # what loaded but looks wrong (mock only)
         self.options = options or TargetOptions()
         self.calls: list[Call] = []
         self.current_requirement = None
@@ -236,8 +239,11 @@ def _open_mock(options):
                                f"known: {', '.join(sorted(QUIRKS))}")
     quirks = list(options.mock_quirks)
     failures = []
+    extra = {"schema": options.mock_schema, "dialect": options.mock_dialect}
+    if options.mock_schema and not os.path.exists(options.mock_schema):
+        raise TargetSetupError(f"--wbem-mock-schema {options.mock_schema}: no such file or folder")
     try:
-        conn = connect(files, providers=providers, quirks=quirks)
+        conn = connect(files, providers=providers, quirks=quirks, **extra)
     except MofLoadError as exc:
         if not _remote_namespace_error(exc):
             raise TargetSetupError(str(exc)) from None
@@ -247,11 +253,14 @@ def _open_mock(options):
         failures.append(str(exc))
         try:
             conn = connect(files, providers=providers, quirks=quirks,
-                           accept_remote_target_namespaces=True)
+                           accept_remote_target_namespaces=True, **extra)
         except MofLoadError as exc2:
             raise TargetSetupError(str(exc2)) from None
+    if options.mock_schema:
+        description += f" on {os.path.basename(options.mock_schema)}"
     return Target(conn, description, is_mock=True, allow_writes=True,
-                  load_failures=failures, options=options)
+                  load_failures=failures, options=options,
+                  load_warnings=list(getattr(conn, "load_warnings", ())))
 
 
 def load_mock_providers(specs):

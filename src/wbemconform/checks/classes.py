@@ -23,20 +23,23 @@ def _class_calls(obs, assoc):
 @check("EC-1")
 def declared_on_both_sides(obs, assoc):
     j = Judge().see(*_class_calls(obs, assoc))
-    if assoc.decl(obs.interop_ns) is None:
-        j.fail(f"{assoc.classname} is declared in {', '.join(assoc.declared_in.values())} "
-               f"but not in the interop namespace {obs.interop_ns}")
     if not assoc.links_elsewhere:
         if assoc.decl(obs.interop_ns) is not None:
             return not_applicable(f"{assoc.classname} does not link into another namespace")
-        return j.verdict("")
-    for ns in assoc.impl_namespaces:
-        if assoc.decl(ns) is None:
+    served = []
+    for ns in assoc.wanted_sides:
+        partner = obs.counterpart(assoc, ns)
+        if partner is None:
             out = obs.op("GetClass", assoc.classname, namespace=ns, LocalOnly=False,
                          IncludeQualifiers=True)
-            j.fail(f"{assoc.classname} links into {ns} but is not declared there "
-                   f"({out.error_name if out.error else 'not an ' + ECTP + ' subclass'})", out)
-    return j.verdict(f"declared in {obs.interop_ns} and {', '.join(assoc.impl_namespaces)}")
+            j.fail(f"{assoc.classname} links {obs.interop_ns} and "
+                   f"{', '.join(assoc.impl_namespaces) or assoc.interop_ns}, but no class in "
+                   f"{ns} serves its links: it is not declared there "
+                   f"({out.error_name if out.error else 'not an ' + ECTP + ' subclass'}) and no "
+                   "other class there states the same links", out)
+        else:
+            served.append(f"{ns}" + ("" if partner is assoc else f" (as {partner.classname})"))
+    return j.verdict("declared in " + " and ".join(served))
 
 
 @check("EC-2")
@@ -57,20 +60,21 @@ def target_namespace_qualifiers(obs, assoc):
         sides = ((obs.interop_ns, "ManagedElement", impl),
                  (impl, "ConformantStandard", obs.interop_ns))
         for ns, prop_name, points_to in sides:
-            decl = assoc.decl(ns)
+            partner = obs.counterpart(assoc, ns)
+            decl = partner.decl(ns) if partner is not None else None
             if decl is None:
                 j.fail(f"{assoc.classname} is not declared in {ns}: no {prop_name} to qualify")
                 continue
             raw, target = target_namespace(decl.properties.get(prop_name))
             if raw is None:
-                j.fail(f"{ns}:{assoc.classname}.{prop_name} points into {points_to} but has "
+                j.fail(f"{ns}:{decl.classname}.{prop_name} points into {points_to} but has "
                        "no MSFT_TargetNamespace qualifier (the ResultClass filter of "
                        "'associators of' will not work)")
             elif target is None:
-                j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
+                j.fail(f"{ns}:{decl.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
                        "is not a namespace")
             elif ns_key(target.name) != ns_key(points_to):
-                j.fail(f"{ns}:{assoc.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
+                j.fail(f"{ns}:{decl.classname}.{prop_name}: MSFT_TargetNamespace({raw!r}) "
                        f"names {target.name}, but the references point into {points_to}")
     return j.verdict("MSFT_TargetNamespace names the other namespace on both sides")
 

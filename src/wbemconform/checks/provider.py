@@ -132,16 +132,17 @@ def provider_registered_on_both_sides(obs, assoc):
     sides = assoc.wanted_sides
     names = {}
     for ns in sides:
-        decl = assoc.decl(ns)
+        partner = obs.counterpart(assoc, ns)
+        decl = partner.decl(ns) if partner is not None else None
         if decl is None:
             j.fail(f"{assoc.classname} is not declared in {ns}")
             continue
         dyn = decl.qualifiers.get("Dynamic")
         prov = decl.qualifiers.get("Provider")
         if dyn is None or not dyn.value:
-            j.fail(f"{ns}:{assoc.classname} is not qualified Dynamic")
+            j.fail(f"{ns}:{decl.classname} is not qualified Dynamic")
         if prov is None or not prov.value:
-            j.fail(f"{ns}:{assoc.classname} has no Provider qualifier")
+            j.fail(f"{ns}:{decl.classname} has no Provider qualifier")
         else:
             names[ns] = prov.value
     if len(set(n.lower() for n in names.values())) > 1:
