@@ -63,7 +63,7 @@ EXPECTED_NOT_APPLICABLE = {
     "PR-4": {"a WMI requirement": 3}, "PR-5": {"a WMI requirement": 3},
     "SC-1": {"a WMI requirement": 3},
     # the generated duplicate profiles need a target we may write to
-    "RP-3": {"adding profiles needs a target we may write to": 20},
+    "RP-3": {"adding profiles needs a throwaway target": 20},
     # RegisteredOrganization is SNIA (11) or DMTF (2) for 17 of the 20
     "RP-4": {"RegisteredOrganization is 11": 11, "RegisteredOrganization is 2,": 6},
     # M.N.U is DMTF's rule; 14 profiles are SNIA's or OpenPegasus'

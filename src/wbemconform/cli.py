@@ -54,8 +54,16 @@ def _load(path, what):
 def _parser():
     parser = argparse.ArgumentParser(
         prog="wbemconform", description="wbemconform: WBEM server conformance tools")
+    parser.add_argument("-V", "--version", action="store_true",
+                        help="print the versions of wbemconform, pywbem and pytest")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    sub.add_parser(
+        "check", help="run the conformance suites (pytest options and --wbem-* options "
+                      "follow; see wbemconform check --help)",
+        description="Run the conformance suites: wbemconform check [--wbem-url URL ...] "
+                    "[pytest options]. Results: reports/conformance.json and .html unless "
+                    "--conformance-json / --conformance-report say otherwise.")
     rep = sub.add_parser(
         "report", help="render the HTML conformance report of saved results",
         description="Render the HTML conformance report of results saved with "
@@ -95,7 +103,8 @@ def _serve(args):
 
     from .mock import MofLoadError, connect
     from .server import serve
-    from .target import TargetSetupError, load_mock_providers
+    from .mock.target import load_mock_providers
+    from .target import TargetSetupError
 
     password = None
     if args.user:
@@ -146,7 +155,46 @@ def _report(args):
     return 0
 
 
+#: where ``wbemconform check`` writes its results unless told otherwise
+CHECK_OUTPUTS = (("--conformance-json", "reports/conformance.json"),
+                 ("--conformance-report", "reports/conformance.html"))
+
+
+def _check(argv):
+    """Run the installed suites through pytest, with the same options as
+    ``pytest --pyargs wbemconform.suites`` (see ``wbemconform check --help``);
+    results go to reports/ unless options say otherwise."""
+    import os
+    from importlib import resources
+
+    import pytest
+
+    suites = str(resources.files("wbemconform.suites"))
+    args = list(argv)
+    for option, default in CHECK_OUTPUTS:
+        if not any(a == option or a.startswith(option + "=") for a in args):
+            args += [option, default]
+    # the suites' own configuration, not whatever pytest.ini the current folder has
+    return int(pytest.main([suites, "-c", os.devnull, "--rootdir", suites,
+                            "-p", "no:cacheprovider", *args]))
+
+
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        mine = version("wbemconform")
+    except PackageNotFoundError:
+        mine = "unknown (not installed)"
+    return f"wbemconform {mine} (pywbem {version('pywbem')}, pytest {version('pytest')})"
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:
+        return _check(argv[1:])
+    if argv[:1] in (["--version"], ["-V"]):
+        print(_version())
+        return 0
     args = _parser().parse_args(argv)
     try:
         if args.command == "report":

@@ -47,7 +47,7 @@ from pywbem import (CIM_ERR_ALREADY_EXISTS, CIM_ERR_INVALID_SUPERCLASS, CIMError
 from pywbem._mof_compiler import BaseRepositoryConnection
 from pywbem._nocasedict import NocaseDict
 
-from .namespaces import NamespaceSyntaxError, parse_namespace
+from .namespaces import NamespaceSyntaxError, parse_namespace, remote_target_namespace
 
 __all__ = ["MofLoadError", "MofLoadWarning", "WmiMofCompiler",
            "DEFAULT_NAMESPACE", "MAX_INCLUDE_DEPTH", "MAX_MOF_BYTES", "DIALECTS"]
@@ -269,6 +269,7 @@ def _p_mp_create_class(p):
     compiler = p.parser.mofcomp
     handle = p.parser.handle
     compiler._require_classes(ns, _dependencies(cls), p)
+    compiler._note_remote_target_namespaces(cls, p)
     written = cls.copy()  # the declaration as written; the server resolves ``cls``
     try:
         handle.CreateClass(cls, namespace=ns)
@@ -584,6 +585,7 @@ class WmiMofCompiler(MOFCompiler):
         self._written = {}  # (namespace, class lower) -> (class as declared, file)
         self.declarations = []  # _Declaration of every class user MOF declared
         self.warnings = []  # MofLoadWarning
+        self.findings = []  # MofLoadError: conformance problems accepted to go on observing
         self.watch = set()  # class names (lower) whose instances' sites are kept
         self.watched_instances = {}  # class name (lower) -> [_InstanceSite]
         for prod in self.parser.productions:
@@ -703,6 +705,26 @@ class WmiMofCompiler(MOFCompiler):
                       f"qualifier {name!r} is not declared in {ns}; accepted as WMI "
                       f"accepts an undeclared qualifier, but it looks like a misspelling "
                       f"of {match!r}")
+
+    def _note_remote_target_namespaces(self, cls, p):
+        """Where the server is told to accept a remote MSFT_TargetNamespace (so
+        that a defective MOF can be observed further), each one is a load
+        finding naming the property's line; otherwise the server rejects it."""
+        conn = getattr(self.handle, "_conn", None)
+        broker = getattr(conn, "broker", None)
+        if broker is None or not broker.accept_remote_target_namespaces:
+            return
+        for prop in cls.properties.values():
+            remote = remote_target_namespace(prop)
+            if remote is None:
+                continue
+            raw, target = remote
+            message = (f"{cls.classname}.{prop.name}: MSFT_TargetNamespace({raw!r}) names "
+                       f"namespace {target.name!r} on the remote machine {target.host!r}; "
+                       "MSFT_TargetNamespace cannot point to a namespace on a remote computer")
+            finding = MofLoadError(self.parser.file, _property_line(p, cls, message), message)
+            if str(finding) not in map(str, self.findings):
+                self.findings.append(finding)
 
     def warn(self, file, line, message):
         warning = MofLoadWarning(file, line, message)

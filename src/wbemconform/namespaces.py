@@ -74,3 +74,16 @@ def parse_namespace(text: str) -> TargetNamespace:
 def is_local_namespace(text: str) -> bool:
     """True when ``text`` names a namespace on the local machine."""
     return parse_namespace(text).is_local
+
+
+def remote_target_namespace(prop):
+    """(raw qualifier text, the parsed remote target) when a property's
+    MSFT_TargetNamespace names a namespace on another machine; else None."""
+    qual = prop.qualifiers.get("MSFT_TargetNamespace") if prop is not None else None
+    if qual is None or not qual.value:
+        return None
+    try:
+        target = parse_namespace(qual.value)
+    except NamespaceSyntaxError:
+        return None
+    return None if target.is_local else (qual.value, target)

@@ -186,7 +186,8 @@ def pytest_configure(config):
                      oplog_path=_abspath(opt(OPERATION_LOG)),
                      waivers_path=_abspath(opt(WAIVERS)))
     options = _target_options(config)
-    session = Session(options, run=run, command_options=_command_options(config))
+    session = Session(options, run=run, command_options=_command_options(config),
+                      context={"rootdir": str(config.rootpath), "cwd": os.getcwd()})
     config.stash[_STATE] = _State(session)
     _CURRENT.append(config.stash[_STATE])
     try:

@@ -201,42 +201,35 @@ def pywbemcli_command(server, evidence):
     return shlex.join(cmd)
 
 
-def _mock_mofs(doc):
-    """The --wbem-mock-mof values a mock run used, as far as the document says."""
-    opts = doc.get("options") or {}
-    for key in ("wbem_mock_mof", "mock_mof", "--wbem-mock-mof"):
-        if opts.get(key):
-            return list(opts[key])
-    m = re.match(r"^embedded mock \((.*)\)$", doc.get("target") or "")
-    if not m:
-        return []
-    names = [n.strip() for n in m.group(1).split(",") if n.strip()]
-    if names == _default_profile_names():
-        return []  # the example profiles: the default, no option needed
-    return names
+#: options that say where results go, not what is checked: left out of Reproduce
+_OUTPUT_OPTIONS = {"--conformance-json", "--conformance-report", "--conformance-waivers",
+                   "--wbem-operation-log", "--junitxml"}
 
 
-@lru_cache(maxsize=1)
-def _default_profile_names():
-    import os  # where the mock finds them (mock.profiles_dir), without importing the mock
-    roots = [Path(os.environ["WBEMCONFORM_PROFILES"])] if os.environ.get(
-        "WBEMCONFORM_PROFILES") else []
-    roots.append(Path(__file__).resolve().parents[2] / "profiles")
-    for root in roots:
-        if (root / "examples").is_dir():
-            return sorted(p.name for p in (root / "examples").glob("*.mof"))
-    return ["process.mof", "software_inventory.mof"]
+def _option_args(doc):
+    """The run's options as command-line arguments (the document records them
+    as given, paths made absolute, secrets never), minus where results went."""
+    out = []
+    for name, value in (doc.get("options") or {}).items():
+        if not name.startswith("--") or name in _OUTPUT_OPTIONS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            out += [name] if item is True else [name, str(item)]
+    return out
 
 
 def _pytest_command(doc, test, target):
+    """The pytest command that runs this one test again with the run's options,
+    from any working directory (the test's file is named by its absolute path)."""
     if not test:
         return None
-    cmd = ["pytest", test]
-    if _is_url(target):
+    where, sep, rest = test.partition("::")
+    rootdir = (doc.get("run") or {}).get("rootdir")
+    if rootdir and not Path(where).is_absolute():
+        where = str(Path(rootdir) / where)
+    cmd = ["pytest", where + sep + rest, *_option_args(doc)]
+    if _is_url(target) and "--wbem-url" not in cmd:
         cmd += ["--wbem-url", target]
-    else:
-        for mof in _mock_mofs(doc):
-            cmd += ["--wbem-mock-mof", mof]
     return shlex.join(cmd)
 
 

@@ -110,7 +110,7 @@ class Results:
 
     def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
                 server=None, operations=None, load_failures=(), waivers=(), options=None,
-                gate=None, tls=None, load_warnings=()):
+                gate=None, tls=None, load_warnings=(), run=None):
         finished = dt.datetime.now(dt.timezone.utc)
         reqs = {}
         for rid, req in catalog().items():
@@ -137,6 +137,7 @@ class Results:
             "waivers": [w.as_dict() for w in waivers],
             "operations": operations or {},
             "options": options or {},
+            "run": run or {},
         }
 
 

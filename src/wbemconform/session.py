@@ -111,7 +111,7 @@ class Session:
 
     def __init__(self, options: TargetOptions | None = None, *, run: RunOptions | None = None,
                  waivers=(), target=None, secrets: Secrets | None = None,
-                 command_options=None):
+                 command_options=None, context=None):
         self.options = options or (target.options if target is not None else TargetOptions())
         self.run_options = run or RunOptions()
         self.waivers = list(waivers)
@@ -119,6 +119,8 @@ class Session:
         self.secrets = secrets or Secrets.from_options(self.options)
         #: the options as given (for the JSON document and Reproduce commands)
         self.command_options = command_options or {}
+        #: where the run ran (e.g. pytest's rootdir): Reproduce commands need it
+        self.context = dict(context or {})
         self.abort_reasons: list[str] = []
         self.setup_error: str | None = None
         self.server_errors: Counter = Counter()  # message -> checks it ended
@@ -347,7 +349,7 @@ class Session:
             load_warnings=[self.scrub(w) for w in getattr(target, "load_warnings", ())]
             if target else [],
             waivers=self.waivers, options=self._scrubbed(self.command_options),
-            gate=self.gate(),
+            gate=self.gate(), run=self.context,
             tls=getattr(target, "tls_description", None) if target else None)
 
     def _scrubbed(self, value):

@@ -23,7 +23,8 @@ import pywbem
 from pywbem import CIMError
 
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
-           "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call"]
+           "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
+           "CAPABILITIES"]
 
 WRITE_OPERATIONS = frozenset({
     "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass",
@@ -130,6 +131,16 @@ def describe_args(args, kwargs):
     return out
 
 
+#: what a target can do beyond answering operations; checks ask for these,
+#: never for "is it the mock"
+CAPABILITIES = {
+    "writes": "write operations may be sent to it",
+    "class-definitions": "it accepts class definitions from us (CreateClass probes)",
+    "load-findings": "it reports conformance problems found while loading its MOF",
+    "scratch-instances": "instances may be created and deleted freely (a throwaway target)",
+}
+
+
 class Target:
     """A connection plus the rules every call obeys (see module docstring)."""
 
@@ -141,6 +152,10 @@ class Target:
         self.allow_writes = allow_writes
         self.load_failures = list(load_failures)  # MofLoadError texts (mock only)
         self.load_warnings = list(load_warnings)  # what loaded but looks wrong (mock only)
+        self.capabilities = {"writes"} if allow_writes else set()
+        if is_mock:
+            self.capabilities |= {"class-definitions", "load-findings", "scratch-instances"} \
+                if allow_writes else {"load-findings"}
         self.options = options or TargetOptions()
         self.calls: list[Call] = []
         self.current_requirement = None
@@ -153,6 +168,12 @@ class Target:
 
     def __str__(self):
         return self.description
+
+    def can(self, capability) -> bool:
+        """Whether the target has a capability (see CAPABILITIES)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown target capability {capability!r}")
+        return capability in self.capabilities
 
     def call(self, operation, *args, **kwargs):
         """Issue one operation. Returns its result; raises CIMError (an
@@ -196,10 +217,6 @@ class Target:
         return result
 
 
-def _remote_namespace_error(exc) -> bool:
-    return "remote" in str(exc) and "MSFT_TargetNamespace" in str(exc)
-
-
 def validate_options(options: TargetOptions) -> None:
     """TargetSetupError (one line naming the option) for option values that
     cannot work, before anything is opened."""
@@ -218,75 +235,9 @@ def validate_options(options: TargetOptions) -> None:
 def open_target(options: TargetOptions) -> Target:
     """Connect to the target the options name; TargetSetupError on bad input."""
     if options.is_mock:
-        return _open_mock(options)
+        from .mock.target import open_mock_target  # the mock's options belong to the mock
+        return open_mock_target(options)
     return _open_url(options)
-
-
-def _open_mock(options):
-    from .mock import MofLoadError, connect, default_profile_files
-    files = [os.path.abspath(f) for f in options.mock_mof] or None
-    for f in files or ():
-        if not os.path.isfile(f):
-            raise TargetSetupError(f"--wbem-mock-mof {f}: no such file")
-    shown = ", ".join(os.path.basename(f) for f in (files or default_profile_files()))
-    description = f"embedded mock ({shown})" + (
-        f" with seeded defects {', '.join(options.mock_quirks)}" if options.mock_quirks else "")
-    providers = load_mock_providers(options.mock_providers)
-    from .mock.broker import QUIRKS
-    unknown = set(options.mock_quirks) - set(QUIRKS)
-    if unknown:
-        raise TargetSetupError(f"--wbem-mock-quirk {', '.join(sorted(unknown))}: unknown; "
-                               f"known: {', '.join(sorted(QUIRKS))}")
-    quirks = list(options.mock_quirks)
-    failures = []
-    extra = {"schema": options.mock_schema, "dialect": options.mock_dialect}
-    if options.mock_schema and not os.path.exists(options.mock_schema):
-        raise TargetSetupError(f"--wbem-mock-schema {options.mock_schema}: no such file or folder")
-    try:
-        conn = connect(files, providers=providers, quirks=quirks, **extra)
-    except MofLoadError as exc:
-        if not _remote_namespace_error(exc):
-            raise TargetSetupError(str(exc)) from None
-        # A conformance problem (EC-4), not a broken file: record it and load
-        # the MOF the way its author meant the namespace, so that every other
-        # requirement can still be observed.
-        failures.append(str(exc))
-        try:
-            conn = connect(files, providers=providers, quirks=quirks,
-                           accept_remote_target_namespaces=True, **extra)
-        except MofLoadError as exc2:
-            raise TargetSetupError(str(exc2)) from None
-    if options.mock_schema:
-        description += f" on {os.path.basename(options.mock_schema)}"
-    return Target(conn, description, is_mock=True, allow_writes=True,
-                  load_failures=failures, options=options,
-                  load_warnings=list(getattr(conn, "load_warnings", ())))
-
-
-def load_mock_providers(specs):
-    """{provider Name: class} from "NAME=FILE.py:CLASS" strings."""
-    import importlib.util
-    out = {}
-    for spec in specs or ():
-        name, eq, rest = spec.partition("=")
-        path, colon, cls = rest.rpartition(":")
-        if not (eq and colon and name.strip() and cls.strip()):
-            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: expected NAME=FILE.py:CLASS")
-        if not os.path.isfile(path):
-            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: no such file {path}")
-        mod_name = "wbemconform_provider_" + os.path.splitext(os.path.basename(path))[0]
-        module_spec = importlib.util.spec_from_file_location(mod_name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:  # the user's code: report it, do not crash
-            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} failed to "
-                                   f"import: {type(exc).__name__}: {exc}") from None
-        factory = getattr(module, cls.strip(), None)
-        if factory is None:
-            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} has no {cls.strip()}")
-        out[name.strip()] = factory
-    return out
 
 
 def _open_url(options):

@@ -91,10 +91,11 @@ def no_remote_target_namespace(obs, assoc):
             if target is not None and not target.is_local:
                 j.fail(f"{assoc.declared_in[key]}:{assoc.classname}.{prop.name}: "
                        f"MSFT_TargetNamespace({raw!r}) names the remote machine {target.host!r}")
-    if obs.target.is_mock and obs.target.allow_writes and not j.problems:
+    probes = obs.target.can("class-definitions")
+    if probes and not j.problems:
         _probe_remote_class_rejected(obs, assoc, j)
     return j.verdict("no MSFT_TargetNamespace names a remote machine"
-                     + (" and the mock rejects a class that does" if obs.target.is_mock else ""))
+                     + (" and the target rejects a class that does" if probes else ""))
 
 
 def _probe_remote_class_rejected(obs, assoc, j):

@@ -170,7 +170,7 @@ _REMOTE = st.builds(lambda h, n, form: form(h, n), _HOSTS, _NAMES, st.sampled_fr
 def remote_target_namespaces_rejected(obs, assoc):
     """On a target that accepts class definitions (the mock): a class whose
     MSFT_TargetNamespace names a remote machine is rejected, a local one is not."""
-    if not (obs.target.is_mock and obs.target.allow_writes):
+    if not obs.target.can("class-definitions"):
         return not_applicable("the target does not accept class definitions from us "
                               "(only the embedded mock does)")
     decl = assoc.decl(obs.interop_ns) or next(iter(assoc.decls.values()))
@@ -209,8 +209,8 @@ def remote_target_namespaces_rejected(obs, assoc):
 def duplicates_flagged(obs, profile):
     """On a target we may write to (the mock): adding a profile that repeats an
     existing triple makes RP-3 flag exactly the duplicates."""
-    if not (obs.target.is_mock and obs.target.allow_writes):
-        return not_applicable("adding profiles needs a target we may write to (the mock)")
+    if not obs.target.can("scratch-instances"):
+        return not_applicable("adding profiles needs a throwaway target (the embedded mock)")
     base = profile.instance
     if base.get("RegisteredVersion") is None:
         return not_applicable("the profile has no RegisteredVersion to repeat or vary "

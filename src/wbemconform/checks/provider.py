@@ -174,7 +174,7 @@ def provider_registered_on_both_sides(obs, assoc):
 
 @check("PR-5")
 def writes_refused(obs, assoc):
-    if not obs.target.allow_writes:
+    if not obs.target.can("writes"):
         return not_applicable("writes are not allowed against this target "
                               "(use --wbem-allow-writes to check PR-5)")
     dynamic = [d for d in assoc.decls.values()

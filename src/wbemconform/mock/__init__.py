@@ -16,6 +16,7 @@ steps aside.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from copy import deepcopy
 from functools import lru_cache
 from pathlib import Path
@@ -88,18 +89,19 @@ class _Dispatcher(ProviderDispatcher):
 
 
 def profiles_dir() -> Path:
-    """The project's ``profiles/`` folder (``WBEMCONFORM_PROFILES`` overrides)."""
+    """The mock's MOF folder (``profiles/`` in the repository, installed as the
+    data package ``wbemconform.profiles``); ``WBEMCONFORM_PROFILES`` overrides."""
     env = os.environ.get("WBEMCONFORM_PROFILES")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / "profiles")
+    candidates.append(Path(str(resources.files("wbemconform.profiles"))))
     for cand in candidates:
         if (cand / "schema" / "interop.mof").is_file():
             return cand
     raise FileNotFoundError(
-        "cannot find the profiles folder (schema/interop.mof) in "
+        "cannot find the mock's MOF (schema/interop.mof) in "
         + ", ".join(str(c) for c in candidates)
-        + "; install wbemconform from its source tree (pip install -e .) "
-          "or set WBEMCONFORM_PROFILES")
+        + "; the wbemconform installation is incomplete (reinstall it), or "
+          "WBEMCONFORM_PROFILES names the wrong folder")
 
 
 def default_profile_files():
@@ -149,6 +151,13 @@ class WmiMockConnection(FakedWBEMConnection):
     @property
     def dialect(self):
         return self._compiler.dialect
+
+    @property
+    def load_findings(self):
+        """Conformance problems accepted while loading so that the target can be
+        observed further (a remote MSFT_TargetNamespace, when the connection
+        was opened with accept_remote_target_namespaces): MofLoadError each."""
+        return list(self._compiler.findings)
 
     @property
     def load_warnings(self):

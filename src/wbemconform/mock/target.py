@@ -1,0 +1,76 @@
+"""Opening the embedded mock as a suite target: the mock's options
+(``--wbem-mock-*``) are read here, and nowhere else."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from ..target import Target, TargetSetupError
+from . import MofLoadError, connect, default_profile_files
+from .broker import QUIRKS
+
+__all__ = ["open_mock_target", "load_mock_providers"]
+
+
+def open_mock_target(options) -> Target:
+    """A Target over a freshly loaded mock; TargetSetupError (one line) on bad input.
+
+    The MOF is loaded once, leniently: an MSFT_TargetNamespace naming a remote
+    machine -- a conformance problem (EC-4), not a broken file -- is recorded
+    as a load finding and the namespace is taken as its author meant it, so
+    that every other requirement can still be observed. The server is strict
+    again afterwards: a class defined later is refused as WMI refuses it.
+    """
+    files = [os.path.abspath(f) for f in options.mock_mof] or None
+    for f in files or ():
+        if not os.path.isfile(f):
+            raise TargetSetupError(f"--wbem-mock-mof {f}: no such file")
+    unknown = set(options.mock_quirks) - set(QUIRKS)
+    if unknown:
+        raise TargetSetupError(f"--wbem-mock-quirk {', '.join(sorted(unknown))}: unknown; "
+                               f"known: {', '.join(sorted(QUIRKS))}")
+    if options.mock_schema and not os.path.exists(options.mock_schema):
+        raise TargetSetupError(f"--wbem-mock-schema {options.mock_schema}: no such file or folder")
+    providers = load_mock_providers(options.mock_providers)
+    try:
+        conn = connect(files, providers=providers, quirks=list(options.mock_quirks),
+                       accept_remote_target_namespaces=True, schema=options.mock_schema,
+                       dialect=options.mock_dialect)
+    except MofLoadError as exc:
+        raise TargetSetupError(str(exc)) from None
+    conn.broker.accept_remote_target_namespaces = False
+    shown = ", ".join(os.path.basename(f) for f in (files or default_profile_files()))
+    description = f"embedded mock ({shown})"
+    if options.mock_schema:
+        description += f" on {os.path.basename(options.mock_schema)}"
+    if options.mock_quirks:
+        description += f" with seeded defects {', '.join(options.mock_quirks)}"
+    return Target(conn, description, is_mock=True, allow_writes=True,
+                  load_failures=[str(f) for f in conn.load_findings], options=options,
+                  load_warnings=[str(w) for w in conn.load_warnings])
+
+
+def load_mock_providers(specs):
+    """{provider Name: class} from "NAME=FILE.py:CLASS" strings."""
+    out = {}
+    for spec in specs or ():
+        name, eq, rest = spec.partition("=")
+        path, colon, cls = rest.rpartition(":")
+        if not (eq and colon and name.strip() and cls.strip()):
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: expected NAME=FILE.py:CLASS")
+        if not os.path.isfile(path):
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: no such file {path}")
+        mod_name = "wbemconform_provider_" + os.path.splitext(os.path.basename(path))[0]
+        module_spec = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's code: report it, do not crash
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} failed to "
+                                   f"import: {type(exc).__name__}: {exc}") from None
+        factory = getattr(module, cls.strip(), None)
+        if factory is None:
+            raise TargetSetupError(f"--wbem-mock-provider {spec!r}: {path} has no {cls.strip()}")
+        out[name.strip()] = factory
+    return out
