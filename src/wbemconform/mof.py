@@ -712,7 +712,7 @@ class WmiMofCompiler(MOFCompiler):
         finding naming the property's line; otherwise the server rejects it."""
         conn = getattr(self.handle, "_conn", None)
         broker = getattr(conn, "broker", None)
-        if broker is None or not broker.accept_remote_target_namespaces:
+        if broker is None or broker.reject_remote_classes:
             return
         for prop in cls.properties.values():
             remote = remote_target_namespace(prop)

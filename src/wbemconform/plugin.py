@@ -300,10 +300,11 @@ _CURRENT: list = []
 class VerdictView:
     """What a conformance test asserts on: the engine's record of its verdict."""
 
-    def __init__(self, req, subject_label, record):
+    def __init__(self, req, subject_label, record, level=None):
         self.requirement = req
         self.subject = subject_label
         self.record = record
+        self.level = level or req.level
 
     @property
     def verdict(self):
@@ -315,17 +316,26 @@ class VerdictView:
             return
         if rec.verdict in ("not-applicable", "skip"):
             pytest.skip(f"{self.requirement.id} not applicable: {rec.message}")
-        detail = rec.message
-        if rec.problems and len(rec.problems) > 1:
+        if rec.waived:
+            pytest.xfail(f"waived: {rec.waiver['reason']}")
+        # a short first line (pytest's summary shows it beside the test id,
+        # which names the subject already); the details below it
+        first = (rec.problems or [rec.message])[0]
+        more = f" (+{len(rec.problems) - 1} more)" if len(rec.problems) > 1 else ""
+        head = f"{self.requirement.id} [{self.level}]: {_clip(first, 110)}{more}"
+        detail = f"{self.subject}: {rec.message}"
+        if len(rec.problems) > 1:
             detail += "\n  - " + "\n  - ".join(rec.problems[:20])
         if rec.evidence:
             detail += "\nevidence:\n" + "\n".join(
                 f"  {e['operation']}({_args(e['arguments'])}) -> {e['result']}"
                 for e in rec.evidence[:10])
-        if rec.waived:
-            pytest.xfail(f"waived: {rec.waiver['reason']}")
-        pytest.fail(f"{self.requirement.id} [{self.requirement.level}] {self.subject}: {detail}",
-                    pytrace=False)
+        pytest.fail(f"{head}\n{detail}", pytrace=False)
+
+
+def _clip(text, limit):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def _args(args):
@@ -374,7 +384,7 @@ def _verdict(request, variant):
     if record.verdict == "error":
         # during setup: the test is an ERROR, with this one line and no traceback
         pytest.fail(f"wbemconform: ERROR: {req.id} {shown}: {record.message}", pytrace=False)
-    return VerdictView(req, shown, record)
+    return VerdictView(req, shown, record, session.results.level(req.id))
 
 
 @pytest.fixture

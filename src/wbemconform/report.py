@@ -385,8 +385,6 @@ def _build(doc, baseline):
         short = label
         if kind == "association":  # "Profile -> ns:Class": the class says it
             short = label.rpartition(":")[2] if " -> " in label else label
-        if len(short) > 32:
-            short = short[:19] + "\u2026" + short[-12:]
         worst = _worst(col_worst[i], "skip")
         col_views.append({"kind": kind, "label": label, "short": short, "verdict": worst})
     col_groups = [{"kind": k, "span": len(columns[k]),

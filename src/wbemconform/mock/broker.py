@@ -169,6 +169,10 @@ class WmiBroker(MainProvider):
         #: Lenient mode: load a remote MSFT_TargetNamespace (and use its
         #: namespace part) instead of rejecting the class, as WMI would.
         self.accept_remote_target_namespaces = accept_remote_target_namespaces
+        #: whether a class whose MSFT_TargetNamespace names a remote machine is
+        #: refused (WMI's rule); a lenient load switches it back on afterwards,
+        #: keeping what it loaded resolvable
+        self.reject_remote_classes = not accept_remote_target_namespaces
         unknown = set(quirks) - set(QUIRKS)
         if unknown:
             raise ValueError(f"unknown mock quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
@@ -248,7 +252,7 @@ class WmiBroker(MainProvider):
                     CIM_ERR_INVALID_PARAMETER,
                     f"{klass.classname}.{prop.name}: MSFT_TargetNamespace({qual.value!r}) "
                     f"is not a namespace: {exc}")
-            if not target.is_local and not self.accept_remote_target_namespaces:
+            if not target.is_local and self.reject_remote_classes:
                 raise CIMError(
                     CIM_ERR_INVALID_PARAMETER,
                     f"{klass.classname}.{prop.name}: MSFT_TargetNamespace({qual.value!r}) "

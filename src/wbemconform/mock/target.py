@@ -39,7 +39,7 @@ def open_mock_target(options) -> Target:
                        dialect=options.mock_dialect)
     except MofLoadError as exc:
         raise TargetSetupError(str(exc)) from None
-    conn.broker.accept_remote_target_namespaces = False
+    conn.broker.reject_remote_classes = True
     shown = ", ".join(os.path.basename(f) for f in (files or default_profile_files()))
     description = f"embedded mock ({shown})"
     if options.mock_schema:
