@@ -40,12 +40,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# pywbem's MOF compiler module itself: this module rebinds a few of its PLY
+# grammar actions and lexer patterns (the only private use of pywbem here;
+# tests/test_mof_loader.py::test_linear_lexer_* and tests/test_private_apis.py
+# fail loudly if pywbem changes what is relied on)
 import pywbem._mof_compiler as _pywbem_mof
-from pywbem import (CIM_ERR_ALREADY_EXISTS, CIM_ERR_INVALID_SUPERCLASS, CIMError,
-                    CIMQualifier, MOFCompileError, MOFCompiler, MOFParseError,
-                    MOFRepositoryError)
-from pywbem._mof_compiler import BaseRepositoryConnection
-from pywbem._nocasedict import NocaseDict
+from pywbem import (CIM_ERR_ALREADY_EXISTS, CIM_ERR_INVALID_SUPERCLASS,
+                    BaseRepositoryConnection, CIMError, CIMQualifier, MOFCompileError,
+                    MOFCompiler, MOFParseError, MOFRepositoryError, NocaseDict)
 
 from .namespaces import NamespaceSyntaxError, parse_namespace, remote_target_namespace
 

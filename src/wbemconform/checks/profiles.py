@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from pywbem import CIMInstanceName, WBEMServer
+from pywbem import CIMInstanceName
 
 from ..observe import RP, path_key
+from ..pywbem_server import logged_wbem_server
 from ..target import ServerError, WriteRefused
 from . import Judge, check, not_applicable
 
@@ -170,8 +171,7 @@ def central_instances(obs, profile):
         for path in (fwd.value or []) if fwd.ok else []:
             ours[path_key(path, obs.interop_ns)] = path
     before = len(obs.target.calls)
-    server = WBEMServer(obs.target.conn)
-    server._conn = _LoggedConnection(obs.target)  # its operations, logged and guarded
+    server = logged_wbem_server(obs.target)  # its operations, logged and guarded
     try:
         central = server.get_central_instances(profile.path)
     except (ServerError, WriteRefused):
@@ -189,17 +189,3 @@ def central_instances(obs, profile):
                "profile's associations does not")
     return j.verdict(f"get_central_instances finds the {len(ours)} element(s) traversal over "
                      "the profile's associations finds")
-
-
-class _LoggedConnection:
-    """What pywbem's WBEMServer needs of a connection, through Target.call."""
-
-    def __init__(self, target):
-        self._target = target
-        self.conn = target.conn
-
-    def __getattr__(self, name):
-        attr = getattr(self.conn, name)
-        if callable(attr) and name[:1].isupper():
-            return lambda *a, **k: self._target.call(name, *a, **k)
-        return attr

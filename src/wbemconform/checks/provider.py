@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pywbem import CIMError, CIMInstance
-from pywbem._cim_constants import (CIM_ERR_NOT_SUPPORTED,
-                                   CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
+from pywbem import CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED
 
 from ..observe import ECTP, path_key
 from ..target import WriteRefused

@@ -36,7 +36,6 @@ from pywbem import (
     CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, CIMError, CIMInstanceName,
     CIMQualifier)
 from pywbem_mock import MainProvider
-from pywbem_mock._mainprovider import INSTANCE_RETRIEVE_LOCAL_ONLY
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
 from ..wql import WqlSyntaxError, parse_wql
@@ -52,6 +51,10 @@ ECTP_CLASS = "CIM_ElementConformsToProfile"
 
 #: Deliberate broker defects a negative control can switch on: what a
 #: CIMOM (not a provider) gets wrong, which no provider can seed.
+#: MainProvider._get_instance's local_only for enumerations (pywbem_mock's own
+#: enumeration passes its private INSTANCE_RETRIEVE_LOCAL_ONLY, which is False)
+INSTANCE_RETRIEVE_LOCAL_ONLY = False
+
 QUIRKS = {
     "result-class-ignored": "associator operations ignore the ResultClass filter",
     "role-ignored": "associator and reference operations ignore Role and ResultRole",
