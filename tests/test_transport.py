@@ -277,6 +277,16 @@ def test_scrub():
     assert redact_url("https://u:p@host:5989/x") == "https://host:5989/x"
     assert redact_url("http://u:p@h:abc") == "http://h:abc"  # never raises
     assert redact_url("http://u:p@[::1") == "http://[::1"
+    # taking a URL apart registers nothing: "p" is not starred out everywhere
+    assert scrub("pywbem p") == "pywbem p"
+
+
+def test_a_target_registers_every_password_it_may_use(monkeypatch):
+    monkeypatch.setenv("WBEM_PASSWORD", "env-Zq9x7-pw")
+    validate_options(TargetOptions(url="http://u:url-Kk3m1-pw@h"))  # validation is pure
+    assert scrub("env-Zq9x7-pw url-Kk3m1-pw") == "env-Zq9x7-pw url-Kk3m1-pw"
+    open_target(TargetOptions(url="http://u:url-Kk3m1-pw@127.0.0.1:1"))
+    assert scrub("env-Zq9x7-pw url-Kk3m1-pw") == "******** ********"
 
 
 def test_traceback_locals_never_show_the_password(pytester):

@@ -56,7 +56,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import _pywbem_adapter
 
-__all__ = ["Secret", "register_secret", "scrub", "redact_url", "TargetSetupError",
+__all__ = ["Secret", "register_secret", "register_target_secrets", "scrub", "redact_url", "TargetSetupError",
            "validate_options", "tls_choice", "TlsChoice", "Transport", "connect",
            "parse_byte_size", "OperationTimeoutError", "ResponseTooLargeError",
            "RedirectRefusedError", "AnswerNotProcessedError",
@@ -92,17 +92,19 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
 
 class Secret:
     """A password: shown as stars by repr and str, revealed only by :meth:`reveal`
-    (where a request needs it), never pickled, and registered for :func:`scrub`."""
+    (where a request needs it), never pickled, and (unless ``register=False``)
+    registered for :func:`scrub`."""
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str):
+    def __init__(self, value: str, *, register: bool = True):
         if isinstance(value, Secret):
             value = value.reveal()
         if not isinstance(value, str):
             raise TypeError(f"a Secret holds a str, not {type(value).__name__}")
         self._value = value
-        register_secret(value)
+        if register:
+            register_secret(value)
 
     def reveal(self) -> str:
         return self._value
@@ -133,7 +135,8 @@ class Secret:
 
 def register_secret(value) -> None:
     """Make :func:`scrub` remove ``value`` (a str or :class:`Secret`) from
-    texts: as is, URL-quoted, XML-, JSON- and repr-escaped."""
+    texts: as is, URL-quoted, XML-, JSON- and repr-escaped. (The registry is
+    process-wide: a one-letter password stars out that letter everywhere.)"""
     if isinstance(value, Secret):
         value = value.reveal()
     if not value:
@@ -192,7 +195,7 @@ def _parse_url(url) -> _Url:
     if at:
         name, colon, pw = userinfo.partition(":")
         user = unquote(name) or None
-        password = Secret(unquote(pw)) if colon else None
+        password = Secret(unquote(pw), register=False) if colon else None
     if hostport.startswith("["):
         host, bracket, rest = hostport[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else rest
@@ -303,9 +306,6 @@ def validate_options(options) -> None:
     if options.password is not None and not (options.user or u.user):
         raise TargetSetupError("--wbem-password: given without --wbem-user (and the URL names "
                                "no user)")
-    env_password = os.environ.get("WBEM_PASSWORD")
-    if env_password:
-        register_secret(env_password)
     if options.no_verify and options.ca_certs:
         raise TargetSetupError("--wbem-no-verify and --wbem-ca-certs: give one of them "
                                "(verify with that CA bundle, or do not verify)")
@@ -649,9 +649,21 @@ class Transport:
         return job.result
 
 
+def register_target_secrets(options) -> None:
+    """Register for :func:`scrub` every password ``options`` may use: the
+    option's, ``$WBEM_PASSWORD`` and the URL's (``connect`` does this; the
+    plugin may do it earlier, before it prints anything)."""
+    if options.password is not None:
+        register_secret(options.password)
+    register_secret(os.environ.get("WBEM_PASSWORD"))
+    if options.url:
+        register_secret(_parse_url(options.url).password)
+
+
 def connect(options) -> tuple[pywbem.WBEMConnection, Transport]:
     """A pywbem connection for ``options.url`` whose every request goes through
     a :class:`Transport`; call :func:`validate_options` first."""
+    register_target_secrets(options)
     u = _parse_url(options.url)
     user = options.user or u.user
     password = options.password
