@@ -22,12 +22,13 @@ import pywbem
 from pywbem import CIMError
 
 from . import transport as _transport
+from .secrets import Secrets
 from .transport import (DEFAULT_MAX_RESPONSE_BYTES, Secret, TargetSetupError, redact_url,
-                        scrub, validate_options)
+                        validate_options)
 
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
            "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
-           "CAPABILITIES", "scrub"]
+           "CAPABILITIES"]
 
 WRITE_OPERATIONS = frozenset({
     "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass",
@@ -41,11 +42,12 @@ _TRANSPORT_ERRORS = (pywbem.ConnectionError, pywbem.AuthError, pywbem.HTTPError,
 class ServerError(Exception):
     """The server misbehaved at the transport level: not a conformance verdict."""
 
-    def __init__(self, target, operation, exc):
+    def __init__(self, target, operation, exc, secrets: Secrets | None = None):
         self.target = target
         self.operation = operation
         self.kind = type(exc).__name__
-        super().__init__(scrub(f"{target}: {operation} failed: {self.kind}: {exc}"))
+        text = f"{target}: {operation} failed: {self.kind}: {exc}"
+        super().__init__(secrets.scrub(text) if secrets is not None else text)
 
 
 class WriteRefused(Exception):
@@ -157,6 +159,9 @@ class Target:
             self.capabilities |= {"class-definitions", "load-findings", "scratch-instances"} \
                 if allow_writes else {"load-findings"}
         self.options = options or TargetOptions()
+        #: the passwords this target was given: every text it records is scrubbed
+        #: of them (a server may echo the credentials it received)
+        self.secrets = Secrets.from_options(self.options)
         self.calls: list[Call] = []
         self.current_requirement = None
         #: the first transport failure: after it, no operation is sent any more
@@ -208,7 +213,7 @@ class Target:
             else:
                 result = getattr(self.conn, operation)(*args, **kwargs)
         except CIMError as exc:
-            answer = _without_secrets(exc)
+            answer = _without_secrets(exc, self.secrets)
             del exc  # a traceback's locals must not show what a server echoed
             self.calls.append(Call(operation, desc, "cim-error",
                                    f"{answer.status_code_name}: {answer.status_description}",
@@ -216,22 +221,22 @@ class Target:
                                    answer.status_code))
             raise answer from None
         except _TRANSPORT_ERRORS as exc:
-            summary = scrub(f"{type(exc).__name__}: {exc}")
-            self.failure = ServerError(self.description, operation, exc)
+            summary = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
+            self.failure = ServerError(self.description, operation, exc, self.secrets)
             del exc
             self.calls.append(Call(operation, desc, "server-error", summary,
                                    time.perf_counter() - start, self.current_requirement))
             raise self.failure from None
-        self.calls.append(Call(operation, desc, "ok", scrub(_summary(result)),
+        self.calls.append(Call(operation, desc, "ok", self.secrets.scrub(_summary(result)),
                                time.perf_counter() - start, self.current_requirement))
         return result
 
 
-def _without_secrets(exc: CIMError) -> CIMError:
-    """``exc``, or a copy whose description no longer holds a registered
-    secret (a server may echo the credentials it received)."""
+def _without_secrets(exc: CIMError, secrets: Secrets) -> CIMError:
+    """``exc``, or a copy whose description no longer holds one of
+    ``secrets`` (a server may echo the credentials it received)."""
     description = exc.status_description
-    clean = scrub(description)
+    clean = secrets.scrub(description)
     if clean == description:
         return exc
     return CIMError(exc.status_code, clean, instances=exc.instances, conn_id=exc.conn_id,

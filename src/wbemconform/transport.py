@@ -23,9 +23,9 @@ read, not the operation), follows redirects to wherever they point, lets
   is passed to every request, so the environment cannot override it;
   ``Transport.tls.description`` says in one line what was used.
 * **secrets** -- passwords are held in :class:`Secret` (its repr shows
-  stars), handed to pywbem never (the session adds the Authorization header),
-  and registered, so that :func:`scrub` removes them (and user:password@ in
-  URLs) from any text.
+  stars, it is never pickled) and never handed to pywbem (the session adds
+  the Authorization header); URLs are shown without user:password@. Texts
+  are scrubbed with :class:`wbemconform.secrets.Secrets` (``Target.secrets``).
 
 All the errors are pywbem error classes, so ``Target.call`` reports them as a
 ``ServerError`` like any other transport failure.
@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import base64
 import ctypes
-import html
-import json
 import math
 import os
 import re
@@ -45,7 +43,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pywbem
 import requests
@@ -55,8 +53,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import _pywbem_adapter
+from .secrets import MASK
 
-__all__ = ["Secret", "register_secret", "register_target_secrets", "scrub", "redact_url", "TargetSetupError",
+__all__ = ["Secret", "redact_url", "TargetSetupError",
            "validate_options", "tls_choice", "TlsChoice", "Transport", "connect",
            "parse_byte_size", "OperationTimeoutError", "ResponseTooLargeError",
            "RedirectRefusedError", "AnswerNotProcessedError",
@@ -74,7 +73,6 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 #: and Python's waits cannot take unbounded ones.
 MAX_TIMEOUT = 86400.0
 
-REDACTED = "********"
 _GRACE = 1.0      # socket timeouts outlast the deadline: the deadline ends an operation
 _CHUNK = 65536    # bytes per read of an answer
 
@@ -85,32 +83,27 @@ class TargetSetupError(Exception):
 
 # -- secrets ------------------------------------------------------------------------
 
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
 
 
 class Secret:
     """A password: shown as stars by repr and str, revealed only by :meth:`reveal`
-    (where a request needs it), never pickled, and (unless ``register=False``)
-    registered for :func:`scrub`."""
+    (where a request needs it), never pickled."""
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str, *, register: bool = True):
+    def __init__(self, value: str):
         if isinstance(value, Secret):
             value = value.reveal()
         if not isinstance(value, str):
             raise TypeError(f"a Secret holds a str, not {type(value).__name__}")
         self._value = value
-        if register:
-            register_secret(value)
 
     def reveal(self) -> str:
         return self._value
 
     def __repr__(self):
-        return f"Secret({REDACTED!r})"
+        return f"Secret({MASK!r})"
 
     __str__ = __repr__
 
@@ -131,32 +124,6 @@ class Secret:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("a wbemconform Secret is never pickled")
-
-
-def register_secret(value) -> None:
-    """Make :func:`scrub` remove ``value`` (a str or :class:`Secret`) from
-    texts: as is, URL-quoted, XML-, JSON- and repr-escaped. (The registry is
-    process-wide: a one-letter password stars out that letter everywhere.)"""
-    if isinstance(value, Secret):
-        value = value.reveal()
-    if not value:
-        return
-    forms = {value, quote(value, safe=""), quote(value), html.escape(value, quote=True),
-             json.dumps(value)[1:-1], repr(value)[1:-1]}
-    with _secrets_lock:
-        _secrets.update(f for f in forms if f)
-
-
-def scrub(text) -> str:
-    """``text`` without any registered secret (each becomes ``********``) and
-    without the ``user:password@`` part of any URL in it."""
-    text = str(text)
-    with _secrets_lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for s in secrets:
-        if s in text:
-            text = text.replace(s, REDACTED)
-    return _USERINFO.sub(r"\1", text)
 
 
 # -- URLs -----------------------------------------------------------------------------
@@ -195,7 +162,7 @@ def _parse_url(url) -> _Url:
     if at:
         name, colon, pw = userinfo.partition(":")
         user = unquote(name) or None
-        password = Secret(unquote(pw), register=False) if colon else None
+        password = Secret(unquote(pw)) if colon else None
     if hostport.startswith("["):
         host, bracket, rest = hostport[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else rest
@@ -463,7 +430,7 @@ class _BasicAuth:
         return "Basic " + self._token.reveal()
 
     def __repr__(self):
-        return f"_BasicAuth({self.user!r}, {REDACTED!r})"
+        return f"_BasicAuth({self.user!r}, {MASK!r})"
 
 
 def _pool_classes(register):
@@ -649,21 +616,9 @@ class Transport:
         return job.result
 
 
-def register_target_secrets(options) -> None:
-    """Register for :func:`scrub` every password ``options`` may use: the
-    option's, ``$WBEM_PASSWORD`` and the URL's (``connect`` does this; the
-    plugin may do it earlier, before it prints anything)."""
-    if options.password is not None:
-        register_secret(options.password)
-    register_secret(os.environ.get("WBEM_PASSWORD"))
-    if options.url:
-        register_secret(_parse_url(options.url).password)
-
-
 def connect(options) -> tuple[pywbem.WBEMConnection, Transport]:
     """A pywbem connection for ``options.url`` whose every request goes through
     a :class:`Transport`; call :func:`validate_options` first."""
-    register_target_secrets(options)
     u = _parse_url(options.url)
     user = options.user or u.user
     password = options.password
