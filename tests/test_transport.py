@@ -357,6 +357,8 @@ BAD = [
      "--wbem-ca-certs /nonexistent/ca.pem: no such file"),
     (dict(url="http://h", password=SECRET), "--wbem-password: given without --wbem-user"),
     (dict(url="http://h", mock_mof=["x.mof"]), "--wbem-mock-mof: only used with the embedded"),
+    (dict(url="http://h", mock_schema="s.zip", mock_dialect="dmtf"),
+     "--wbem-mock-schema, --wbem-mock-dialect: only used with the embedded mock"),
     (dict(user="bob", no_verify=True),
      "--wbem-user, --wbem-no-verify: only used with --wbem-url"),
 ]

@@ -14,7 +14,6 @@ connection object with pywbem's operation methods.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 

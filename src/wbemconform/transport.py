@@ -266,7 +266,9 @@ def validate_options(options) -> None:
     mock_only = [name for name, given in (
         ("--wbem-mock-mof", getattr(options, "mock_mof", None)),
         ("--wbem-mock-provider", getattr(options, "mock_providers", None)),
-        ("--wbem-mock-quirk", getattr(options, "mock_quirks", None))) if given]
+        ("--wbem-mock-quirk", getattr(options, "mock_quirks", None)),
+        ("--wbem-mock-schema", getattr(options, "mock_schema", None)),
+        ("--wbem-mock-dialect", getattr(options, "mock_dialect", "wmi") != "wmi")) if given]
     if mock_only:
         raise TargetSetupError(f"{', '.join(mock_only)}: only used with the embedded mock, "
                                f"and --wbem-url {u.shown} is given")
