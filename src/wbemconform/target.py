@@ -14,13 +14,16 @@ connection object with pywbem's operation methods.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import pywbem
 from pywbem import CIMError
+
+from . import transport as _transport
+from .secrets import Secrets
+from .transport import (DEFAULT_MAX_RESPONSE_BYTES, Secret, TargetSetupError, redact_url,
+                        validate_options)
 
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
            "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
@@ -35,36 +38,19 @@ _TRANSPORT_ERRORS = (pywbem.ConnectionError, pywbem.AuthError, pywbem.HTTPError,
                      pywbem.HeaderParseError, pywbem.CIMXMLParseError, pywbem.XMLParseError)
 
 
-class TargetSetupError(Exception):
-    """The target cannot be used at all (bad option, unreachable, bad MOF)."""
-
-
 class ServerError(Exception):
     """The server misbehaved at the transport level: not a conformance verdict."""
 
-    def __init__(self, target, operation, exc):
+    def __init__(self, target, operation, exc, secrets: Secrets | None = None):
         self.target = target
         self.operation = operation
         self.kind = type(exc).__name__
-        text = str(exc)
-        super().__init__(f"{target}: {operation} failed: {self.kind}: {text}")
+        text = f"{target}: {operation} failed: {self.kind}: {exc}"
+        super().__init__(secrets.scrub(text) if secrets is not None else text)
 
 
 class WriteRefused(Exception):
     """A write operation was attempted against a target that does not allow writes."""
-
-
-def redact_url(url: str) -> str:
-    """The URL with any user name or password removed."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 @dataclass
@@ -73,10 +59,11 @@ class TargetOptions:
 
     url: str | None = None
     user: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: Secret | None = field(default=None, repr=False)  # a str is wrapped
     no_verify: bool = False
     ca_certs: str | None = None
     timeout: float = 30.0
+    max_response_bytes: int | str = DEFAULT_MAX_RESPONSE_BYTES  # "64M" etc. accepted
     interop_namespace: str | None = None
     mock_mof: list = field(default_factory=list)
     mock_providers: list = field(default_factory=list)  # "NAME=FILE.py:CLASS"
@@ -86,6 +73,15 @@ class TargetOptions:
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
+
+    def __post_init__(self):
+        if self.password is not None and not isinstance(self.password, Secret):
+            self.password = Secret(self.password)
+
+    def __repr__(self):  # the URL without user:password@; the password not at all
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                          if k not in ("password", "url"))
+        return f"TargetOptions(url={redact_url(self.url) if self.url else None!r}, {shown})"
 
     @property
     def is_mock(self) -> bool:
@@ -145,9 +141,14 @@ class Target:
     """A connection plus the rules every call obeys (see module docstring)."""
 
     def __init__(self, conn, description, *, is_mock, allow_writes,
-                 load_failures=(), options=None, load_warnings=()):
+                 load_failures=(), options=None, load_warnings=(), transport=None):
         self.conn = conn
         self.description = description
+        #: the URL target's transport (bounds every operation as a whole), or None
+        self.transport = transport
+        #: one line: which certificate verification the target uses
+        self.tls_description = (transport.tls.description if transport is not None else
+                                "tls: none (the embedded mock)" if is_mock else "tls: unknown")
         self.is_mock = is_mock
         self.allow_writes = allow_writes
         self.load_failures = list(load_failures)  # MofLoadError texts (mock only)
@@ -157,6 +158,9 @@ class Target:
             self.capabilities |= {"class-definitions", "load-findings", "scratch-instances"} \
                 if allow_writes else {"load-findings"}
         self.options = options or TargetOptions()
+        #: the passwords this target was given: every text it records is scrubbed
+        #: of them (a server may echo the credentials it received)
+        self.secrets = Secrets.from_options(self.options)
         self.calls: list[Call] = []
         self.current_requirement = None
         #: the first transport failure: after it, no operation is sent any more
@@ -174,6 +178,9 @@ class Target:
         if capability not in CAPABILITIES:
             raise ValueError(f"unknown target capability {capability!r}")
         return capability in self.capabilities
+
+    def __repr__(self):
+        return f"<Target {self.description} ({self.tls_description})>"
 
     def call(self, operation, *args, **kwargs):
         """Issue one operation. Returns its result; raises CIMError (an
@@ -199,41 +206,45 @@ class Target:
                 raise
         start = time.perf_counter()
         try:
-            result = getattr(self.conn, operation)(*args, **kwargs)
+            if self.transport is not None:  # bounded as a whole (connect .. parse)
+                result = self.transport.run(operation, getattr(self.conn, operation),
+                                            *args, **kwargs)
+            else:
+                result = getattr(self.conn, operation)(*args, **kwargs)
         except CIMError as exc:
+            answer = _without_secrets(exc, self.secrets)
+            del exc  # a traceback's locals must not show what a server echoed
             self.calls.append(Call(operation, desc, "cim-error",
-                                   f"{exc.status_code_name}: {exc.status_description}",
+                                   f"{answer.status_code_name}: {answer.status_description}",
                                    time.perf_counter() - start, self.current_requirement,
-                                   exc.status_code))
-            raise
+                                   answer.status_code))
+            raise answer from None
         except _TRANSPORT_ERRORS as exc:
-            self.calls.append(Call(operation, desc, "server-error",
-                                   f"{type(exc).__name__}: {exc}",
+            summary = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
+            self.failure = ServerError(self.description, operation, exc, self.secrets)
+            del exc
+            self.calls.append(Call(operation, desc, "server-error", summary,
                                    time.perf_counter() - start, self.current_requirement))
-            self.failure = ServerError(self.description, operation, exc)
             raise self.failure from None
-        self.calls.append(Call(operation, desc, "ok", _summary(result),
+        self.calls.append(Call(operation, desc, "ok", self.secrets.scrub(_summary(result)),
                                time.perf_counter() - start, self.current_requirement))
         return result
 
 
-def validate_options(options: TargetOptions) -> None:
-    """TargetSetupError (one line naming the option) for option values that
-    cannot work, before anything is opened."""
-    if options.url is not None:
-        shown = redact_url(options.url) if "://" in options.url else options.url
-        try:
-            parts = urlsplit(options.url)
-            parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-        except ValueError as exc:
-            raise TargetSetupError(f"--wbem-url {shown!r}: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TargetSetupError(f"--wbem-url {shown!r}: expected http://HOST[:PORT] "
-                                   "or https://HOST[:PORT]")
+def _without_secrets(exc: CIMError, secrets: Secrets) -> CIMError:
+    """``exc``, or a copy whose description no longer holds one of
+    ``secrets`` (a server may echo the credentials it received)."""
+    description = exc.status_description
+    clean = secrets.scrub(description)
+    if clean == description:
+        return exc
+    return CIMError(exc.status_code, clean, instances=exc.instances, conn_id=exc.conn_id,
+                    request_data=exc.request_data)
 
 
 def open_target(options: TargetOptions) -> Target:
     """Connect to the target the options name; TargetSetupError on bad input."""
+    validate_options(options)
     if options.is_mock:
         from .mock.target import open_mock_target  # the mock's options belong to the mock
         return open_mock_target(options)
@@ -241,25 +252,9 @@ def open_target(options: TargetOptions) -> Target:
 
 
 def _open_url(options):
-    parts = urlsplit(options.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetSetupError(f"--wbem-url {redact_url(options.url)!r}: expected "
-                               "http://HOST[:PORT] or https://HOST[:PORT]")
-    user = options.user or parts.username
-    password = options.password
-    if password is None:
-        password = os.environ.get("WBEM_PASSWORD")
-    if password is None and parts.password is not None:
-        password = parts.password
-    creds = (user, password or "") if user else None
-    verify = not options.no_verify
-    if options.ca_certs:
-        if not os.path.exists(options.ca_certs):
-            raise TargetSetupError(f"--wbem-ca-certs {options.ca_certs}: no such file")
-    url = redact_url(options.url)
-    conn = pywbem.WBEMConnection(
-        url, creds, default_namespace=options.interop_namespace or "root/interop",
-        no_verification=not verify, ca_certs=options.ca_certs,
-        timeout=options.timeout)
-    return Target(conn, url, is_mock=False, allow_writes=options.allow_writes,
-                  options=options)
+    """A Target for ``options.url`` over a bounded transport (see
+    :mod:`wbemconform.transport`); no password is kept in a plain local here."""
+    validate_options(options)
+    conn, transport = _transport.connect(options)
+    return Target(conn, redact_url(options.url), is_mock=False,
+                  allow_writes=options.allow_writes, options=options, transport=transport)
