@@ -35,6 +35,7 @@ from .results import TARGET_SUBJECT
 from .session import (PROPERTY_VARIANT, RunOptions, Session, SetupFailed,
                       check_positive_seconds)
 from .target import TargetOptions, TargetSetupError, redact_url, validate_options
+from .transport import DEFAULT_MAX_RESPONSE_BYTES
 from .waivers import WaiverError, load_waivers
 
 __all__ = ["SUBJECT_FIXTURES"]
@@ -47,6 +48,7 @@ NO_VERIFY = "--wbem-no-verify"
 CA_CERTS = "--wbem-ca-certs"
 TIMEOUT = "--wbem-timeout"
 RUN_TIMEOUT = "--wbem-run-timeout"
+MAX_RESPONSE = "--wbem-max-response-bytes"
 INTEROP = "--wbem-interop-namespace"
 MOCK_MOF = "--wbem-mock-mof"
 MOCK_PROVIDER = "--wbem-mock-provider"
@@ -87,6 +89,9 @@ def pytest_addoption(parser):
     g.addoption(RUN_TIMEOUT, metavar="SECONDS", default=None,
                 help="bound on the whole run; once spent, nothing more is sent and the "
                      "run is ABORTED (default: none)")
+    g.addoption(MAX_RESPONSE, metavar="BYTES", default=None,
+                help="largest answer accepted from --wbem-url (bytes; K, M, G = 1024-based; "
+                     "default 16M); a bigger one is a transport error, read no further")
     g.addoption(INTEROP, metavar="NS", help="the interop namespace (default: discovered)")
     g.addoption(MOCK_MOF, metavar="PATH", action="append", default=[],
                 help="MOF for the embedded mock, instead of the example profiles (repeatable)")
@@ -153,6 +158,7 @@ def _target_options(config) -> TargetOptions:
     return TargetOptions(
         url=opt(URL), user=opt(USER), password=opt(PASSWORD), no_verify=opt(NO_VERIFY),
         ca_certs=_abspath(opt(CA_CERTS)), timeout=opt(TIMEOUT),
+        max_response_bytes=opt(MAX_RESPONSE) or DEFAULT_MAX_RESPONSE_BYTES,
         interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
         mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK),
         mock_schema=_abspath(opt(MOCK_SCHEMA)), mock_dialect=opt(MOCK_DIALECT), flavor=opt(FLAVOR),
