@@ -33,18 +33,21 @@ class Secrets:
     def from_options(cls, options):
         """The secrets of a set of target options: the password (option,
         ``WBEM_PASSWORD``, or the URL's), and the URL's user:password part."""
-        out = cls(user=getattr(options, "user", None))
-        out.add(getattr(options, "password", None))
-        out.add(os.environ.get("WBEM_PASSWORD"))
         url = getattr(options, "url", None)
+        parts = None
         if url:
             try:
                 parts = urlsplit(url)
-                if parts.password:
-                    out.add(unquote(parts.password))
-                    out._user = out._user or parts.username
+                parts.port  # noqa: B018 -- a malformed URL names no secret we can take apart
             except ValueError:
-                pass
+                parts = None
+        user = getattr(options, "user", None) or (unquote(parts.username)
+                                                  if parts and parts.username else None)
+        out = cls(user=user)  # the user first: the encoded user:password form needs it
+        out.add(getattr(options, "password", None))
+        out.add(os.environ.get("WBEM_PASSWORD"))
+        if parts is not None and parts.password:
+            out.add(unquote(parts.password))
         return out
 
     def add(self, value):
