@@ -204,10 +204,40 @@ class Observations:
 
     # -- operations -----------------------------------------------------------------
 
+    @staticmethod
+    def _key(operation, args, kwargs):
+        return (operation, tuple(str(a) for a in args),
+                tuple(sorted((k, str(v)) for k, v in kwargs.items() if v is not None)))
+
+    def prefetch(self, requests):
+        """Issue together the operations ``[(operation, args, kwargs)]`` not
+        asked yet -- concurrently, on a URL target with several workers -- so
+        that each later :meth:`op` is answered from memory. The operation log
+        and every answer are the same as asking one after the other."""
+        todo, seen = [], set()
+        for operation, args, kwargs in requests:
+            kwargs = {k: v for k, v in kwargs.items() if v is not None}
+            key = self._key(operation, args, kwargs)
+            if key in self._memo or key in seen:
+                continue
+            seen.add(key)
+            todo.append((key, operation, args, kwargs))
+        if len(todo) < 2 or self.target.workers < 2:
+            return
+        answers = self.target.call_many([(op, args, kw) for _, op, args, kw in todo])
+        first = len(self.target.calls) - len(todo)
+        for i, ((key, *_), (result, error)) in enumerate(zip(todo, answers)):
+            call = self.target.calls[first + i]
+            if isinstance(error, ServerError):
+                self._memo[key] = error
+            elif isinstance(error, CIMError):
+                self._memo[key] = Outcome(error=error, call=call, calls=[call])
+            elif error is None:
+                self._memo[key] = Outcome(value=result, call=call, calls=[call])
+
     def op(self, operation, *args, **kwargs) -> Outcome:
         """Issue an operation once; CIM errors are answers, transport errors raise."""
-        key = (operation, tuple(str(a) for a in args),
-               tuple(sorted((k, str(v)) for k, v in kwargs.items() if v is not None)))
+        key = self._key(operation, args, kwargs)
         if key in self._memo:
             hit = self._memo[key]
             if isinstance(hit, Exception):
@@ -694,22 +724,36 @@ class Observations:
                     out.setdefault(path_key(elem), (elem, {}))[1][prof.key] = prof.path
         return out
 
+    def forward_request(self, assoc, profile, **filters):
+        """(operation, args, kwargs) of :meth:`forward`."""
+        filters.setdefault("Role", PROFILE_ROLE)
+        filters.setdefault("ResultRole", ELEMENT_ROLE)
+        return ("AssociatorNames", (profile.path,),
+                dict(AssocClass=self.filter_class(assoc, self.interop_ns), **filters))
+
     def forward(self, assoc, profile, **filters) -> Outcome:
         """AssociatorNames from a profile to its elements over the association
         (Role = ConformantStandard, ResultRole = ManagedElement)."""
-        filters.setdefault("Role", PROFILE_ROLE)
-        filters.setdefault("ResultRole", ELEMENT_ROLE)
-        return self.op("AssociatorNames", profile.path,
-                       AssocClass=self.filter_class(assoc, self.interop_ns), **filters)
+        operation, args, kwargs = self.forward_request(assoc, profile, **filters)
+        return self.op(operation, *args, **kwargs)
+
+    def reverse_request(self, assoc, element, **filters):
+        """(operation, args, kwargs) of :meth:`reverse`."""
+        filters.setdefault("Role", ELEMENT_ROLE)
+        filters.setdefault("ResultRole", PROFILE_ROLE)
+        return ("AssociatorNames", (element,),
+                dict(AssocClass=self.filter_class(assoc, element.namespace or self.interop_ns),
+                     **filters))
 
     def reverse(self, assoc, element, **filters) -> Outcome:
         """AssociatorNames from an element, in its namespace, to its profiles
         (Role = ManagedElement, ResultRole = ConformantStandard)."""
-        filters.setdefault("Role", ELEMENT_ROLE)
-        filters.setdefault("ResultRole", PROFILE_ROLE)
-        return self.op("AssociatorNames", element,
-                       AssocClass=self.filter_class(assoc, element.namespace or self.interop_ns),
-                       **filters)
+        operation, args, kwargs = self.reverse_request(assoc, element, **filters)
+        return self.op(operation, *args, **kwargs)
+
+    def prefetch_reverse(self, assoc, elements, **filters):
+        """:meth:`reverse` from each element, issued together (see :meth:`prefetch`)."""
+        self.prefetch([self.reverse_request(assoc, e, **filters) for e in elements])
 
     def registrations(self, ns) -> dict:
         """{provider name (lower): (__Win32Provider instance, registration or None)}."""

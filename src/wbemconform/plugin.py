@@ -34,7 +34,8 @@ from .checks import has_check
 from .results import TARGET_SUBJECT
 from .session import (PROPERTY_VARIANT, RunOptions, Session, SetupFailed,
                       check_positive_seconds)
-from .target import TargetOptions, TargetSetupError, redact_url, validate_options
+from .target import (DEFAULT_WORKERS, TargetOptions, TargetSetupError, redact_url,
+                     validate_options)
 from .transport import DEFAULT_MAX_RESPONSE_BYTES
 from .waivers import WaiverError, load_waivers
 
@@ -49,6 +50,7 @@ CA_CERTS = "--wbem-ca-certs"
 TIMEOUT = "--wbem-timeout"
 RUN_TIMEOUT = "--wbem-run-timeout"
 MAX_RESPONSE = "--wbem-max-response-bytes"
+WORKERS = "--wbem-workers"
 INTEROP = "--wbem-interop-namespace"
 MOCK_MOF = "--wbem-mock-mof"
 MOCK_PROVIDER = "--wbem-mock-provider"
@@ -92,6 +94,10 @@ def pytest_addoption(parser):
     g.addoption(MAX_RESPONSE, metavar="BYTES", default=None,
                 help="largest answer accepted from --wbem-url (bytes; K, M, G = 1024-based; "
                      "default 16M); a bigger one is a transport error, read no further")
+    g.addoption(WORKERS, metavar="N", type=int, default=DEFAULT_WORKERS,
+                help=f"operations a URL target may have under way at once, over separate "
+                     f"connections (default {DEFAULT_WORKERS}; 1: one at a time); the verdicts, "
+                     "the evidence and the operation log are the same whatever N")
     g.addoption(INTEROP, metavar="NS", help="the interop namespace (default: discovered)")
     g.addoption(MOCK_MOF, metavar="PATH", action="append", default=[],
                 help="MOF for the embedded mock, instead of the example profiles (repeatable)")
@@ -159,6 +165,7 @@ def _target_options(config) -> TargetOptions:
         url=opt(URL), user=opt(USER), password=opt(PASSWORD), no_verify=opt(NO_VERIFY),
         ca_certs=_abspath(opt(CA_CERTS)), timeout=opt(TIMEOUT),
         max_response_bytes=opt(MAX_RESPONSE) or DEFAULT_MAX_RESPONSE_BYTES,
+        workers=opt(WORKERS),
         interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
         mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK),
         mock_schema=_abspath(opt(MOCK_SCHEMA)), mock_dialect=opt(MOCK_DIALECT), flavor=opt(FLAVOR),

@@ -14,7 +14,9 @@ connection object with pywbem's operation methods.
 
 from __future__ import annotations
 
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pywbem
@@ -28,6 +30,9 @@ from .transport import (DEFAULT_MAX_RESPONSE_BYTES, Secret, TargetSetupError, re
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
            "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
            "CAPABILITIES"]
+
+#: operations a URL target may have under way at once (--wbem-workers)
+DEFAULT_WORKERS = 4
 
 WRITE_OPERATIONS = frozenset({
     "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass",
@@ -70,6 +75,7 @@ class TargetOptions:
     mock_quirks: list = field(default_factory=list)  # seeded broker defects (negative controls)
     mock_schema: str | None = None  # a DMTF CIM schema release (zip or folder)
     mock_dialect: str = "wmi"  # wmi | dmtf: how lenient the MOF loader is
+    workers: int = DEFAULT_WORKERS  # concurrent operations against a URL target
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
@@ -102,10 +108,13 @@ class Call:
 
 
 def _summary(value, limit=6):
+    """What an answer was, in one line. A list is summarised in a stable
+    order (servers return objects in any order; the evidence should not
+    change from run to run for that)."""
     if value is None:
         return "nothing"
     if isinstance(value, list):
-        items = [_summary(v) for v in value[:limit]]
+        items = sorted(_summary(v) for v in value)[:limit]
         more = f", ... ({len(value)} in all)" if len(value) > limit else ""
         return f"{len(value)} object(s): [" + ", ".join(items) + more + "]"
     if isinstance(value, pywbem.CIMInstance):
@@ -166,6 +175,11 @@ class Target:
         #: the first transport failure: after it, no operation is sent any more
         #: (every check that still needs the server ends at once, as an error)
         self.failure: ServerError | None = None
+        #: how many operations call_many may have under way at once (separate
+        #: connections); 1 for the embedded mock, which is not thread-safe
+        self.workers = max(1, int(getattr(self.options, "workers", 1) or 1)) \
+            if transport is not None else 1
+        self._pool = None
         #: called with the operation's name before anything is sent; a
         #: ServerError it raises (e.g. the run budget is spent) ends the target
         self.before_call = None
@@ -182,53 +196,134 @@ class Target:
     def __repr__(self):
         return f"<Target {self.description} ({self.tls_description})>"
 
-    def call(self, operation, *args, **kwargs):
-        """Issue one operation. Returns its result; raises CIMError (an
-        answer), ServerError (transport) or WriteRefused."""
-        desc = describe_args(args, kwargs)
+    def _refuse(self, operation, desc):
+        """The Call and exception for an operation that must not be sent, or None."""
         if operation in WRITE_OPERATIONS and not self.allow_writes:
-            self.calls.append(Call(operation, desc, "refused", "not sent: writes not allowed",
-                                   0.0, self.current_requirement))
-            raise WriteRefused(f"{operation} not sent to {self}: writes are not allowed "
-                               "(use --wbem-allow-writes)")
+            return (Call(operation, desc, "refused", "not sent: writes not allowed", 0.0,
+                         self.current_requirement),
+                    WriteRefused(f"{operation} not sent to {self}: writes are not allowed "
+                                 "(use --wbem-allow-writes)"))
         if self.failure is not None:
-            self.calls.append(Call(operation, desc, "server-error",
-                                   "not sent: the server failed earlier", 0.0,
-                                   self.current_requirement))
-            raise self.failure
+            return (Call(operation, desc, "server-error", "not sent: the server failed earlier",
+                         0.0, self.current_requirement), self.failure)
         if self.before_call is not None:
             try:
                 self.before_call(operation)
             except ServerError as exc:
-                self.calls.append(Call(operation, desc, "server-error", f"not sent: {exc}",
-                                       0.0, self.current_requirement))
-                self.failure = exc
-                raise
+                return (Call(operation, desc, "server-error", f"not sent: {exc}", 0.0,
+                             self.current_requirement), exc)
+        return None
+
+    def _issue(self, operation, args, kwargs, desc, conn, transport, requirement):
+        """Send one operation over ``conn``: (Call, result, exception). Touches
+        nothing shared, so workers can run it side by side."""
         start = time.perf_counter()
         try:
-            if self.transport is not None:  # bounded as a whole (connect .. parse)
-                result = self.transport.run(operation, getattr(self.conn, operation),
-                                            *args, **kwargs)
+            if transport is not None:  # bounded as a whole (connect .. parse)
+                result = transport.run(operation, getattr(conn, operation), *args, **kwargs)
             else:
-                result = getattr(self.conn, operation)(*args, **kwargs)
+                result = getattr(conn, operation)(*args, **kwargs)
         except CIMError as exc:
             answer = _without_secrets(exc, self.secrets)
             del exc  # a traceback's locals must not show what a server echoed
-            self.calls.append(Call(operation, desc, "cim-error",
-                                   f"{answer.status_code_name}: {answer.status_description}",
-                                   time.perf_counter() - start, self.current_requirement,
-                                   answer.status_code))
-            raise answer from None
+            return (Call(operation, desc, "cim-error",
+                         f"{answer.status_code_name}: {answer.status_description}",
+                         time.perf_counter() - start, requirement, answer.status_code),
+                    None, answer)
         except _TRANSPORT_ERRORS as exc:
             summary = self.secrets.scrub(f"{type(exc).__name__}: {exc}")
-            self.failure = ServerError(self.description, operation, exc, self.secrets)
+            failure = ServerError(self.description, operation, exc, self.secrets)
             del exc
-            self.calls.append(Call(operation, desc, "server-error", summary,
-                                   time.perf_counter() - start, self.current_requirement))
-            raise self.failure from None
-        self.calls.append(Call(operation, desc, "ok", self.secrets.scrub(_summary(result)),
-                               time.perf_counter() - start, self.current_requirement))
+            return (Call(operation, desc, "server-error", summary,
+                         time.perf_counter() - start, requirement), None, failure)
+        return (Call(operation, desc, "ok", self.secrets.scrub(_summary(result)),
+                     time.perf_counter() - start, requirement), result, None)
+
+    def _record(self, call, result, error):
+        self.calls.append(call)
+        if isinstance(error, ServerError) and call.outcome == "server-error" and \
+                not call.summary.startswith("not sent"):
+            self.failure = error
+        if error is not None:
+            raise error
         return result
+
+    def call(self, operation, *args, **kwargs):
+        """Issue one operation. Returns its result; raises CIMError (an
+        answer), ServerError (transport) or WriteRefused."""
+        desc = describe_args(args, kwargs)
+        refused = self._refuse(operation, desc)
+        if refused is not None:
+            call, error = refused
+            if isinstance(error, ServerError) and self.failure is None:
+                self.failure = error  # e.g. the run budget is spent
+            self.calls.append(call)
+            raise error
+        call, result, error = self._issue(operation, args, kwargs, desc, self.conn,
+                                          self.transport, self.current_requirement)
+        return self._record(call, result, error)
+
+    def call_many(self, requests):
+        """Issue independent read operations, ``[(operation, args, kwargs)]``;
+        returns ``[(result, exception)]`` in request order.
+
+        With ``workers`` > 1 (a URL target) they go out concurrently over
+        separate connections; the calls are still logged in request order,
+        and everything after the first transport failure (in request order)
+        counts as not sent -- the same log and the same answers as issuing
+        them one after the other with :meth:`call`."""
+        out = []
+        if self.workers <= 1 or len(requests) < 2 or self.failure is not None:
+            for op, args, kwargs in requests:
+                try:
+                    out.append((self.call(op, *args, **kwargs), None))
+                except (CIMError, ServerError, WriteRefused) as exc:
+                    out.append((None, exc))
+            return out
+        if any(op in WRITE_OPERATIONS for op, _, _ in requests):
+            raise ValueError("call_many issues reads only")
+        pool = self._worker_connections()
+        slots = queue.SimpleQueue()
+        for pair in pool:
+            slots.put(pair)
+        requirement = self.current_requirement
+
+        def work(item):
+            op, args, kwargs = item
+            conn, transport = slots.get()
+            try:
+                return self._issue(op, args, kwargs, describe_args(args, kwargs), conn,
+                                   transport, requirement)
+            finally:
+                slots.put((conn, transport))
+
+        with ThreadPoolExecutor(max_workers=len(pool),
+                                thread_name_prefix="wbemconform-worker") as ex:
+            issued = list(ex.map(work, requests))
+        for (op, args, kwargs), (call, result, error) in zip(requests, issued):
+            refused = self._refuse(op, call.args)
+            if refused is not None:  # after a failure, or the run budget spent
+                call, error = refused
+                result = None
+                if isinstance(error, ServerError) and self.failure is None:
+                    self.failure = error
+                self.calls.append(call)
+                out.append((None, error))
+                continue
+            try:
+                out.append((self._record(call, result, error), None))
+            except (CIMError, ServerError) as exc:
+                out.append((None, exc))
+        return out
+
+    def _worker_connections(self):
+        """The connections the workers use (made once, each with its own
+        bounded transport): the target's own, and ``workers - 1`` more."""
+        if self._pool is None:
+            self._pool = [(self.conn, self.transport)]
+            for _ in range(self.workers - 1):
+                self._pool.append(_transport.connect(self.options))
+        return self._pool
 
 
 def _without_secrets(exc: CIMError, secrets: Secrets) -> CIMError:

@@ -245,6 +245,10 @@ def validate_options(options) -> None:
             not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
         raise TargetSetupError(f"--wbem-timeout {timeout}: expected a number of seconds > 0 "
                                f"and at most {MAX_TIMEOUT:g}")
+    workers = getattr(options, "workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise TargetSetupError(f"--wbem-workers {workers}: expected a whole number from 1 "
+                               "to 64")
     limit = getattr(options, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
     try:
         size = parse_byte_size(limit)

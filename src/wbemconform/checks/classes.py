@@ -131,14 +131,19 @@ def _probe_remote_class_rejected(obs, assoc, j):
         pass
 
 
+def _resolvable(ref, ns):
+    """A reference as GetInstance is asked for it: in its namespace, no host."""
+    target = ref.copy()
+    target.namespace = target.namespace or ns
+    target.host = None
+    return target
+
+
 @check("EC-5")
 def references_resolve(obs, assoc):
     j = Judge()
-    seen = set()
-    checked = 0
+    refs = {}  # key -> (role, GetInstance path, namespace of the listing)
     for ns in assoc.sides:
-        if assoc.decl(ns) is None:
-            continue
         out = obs.enumerate(assoc, ns)
         j.see(out)
         if not out.ok:
@@ -149,23 +154,17 @@ def references_resolve(obs, assoc):
                 if not isinstance(ref, CIMInstanceName):
                     j.fail(f"{ns}:{inst.path}: {role} is not a reference")
                     continue
-                key = path_key(ref, ns)
-                if key in seen:
-                    continue
-                seen.add(key)
-                target = ref.copy()
-                target.namespace = target.namespace or ns
-                target.host = None
-                got = obs.op("GetInstance", target)
-                checked += 1
-                if not got.ok:
-                    j.fail(f"{role} {target} (from {ns}) does not resolve: "
-                           f"{got.error.status_code_name}", got)
-                elif len(j.evidence) < 12:
-                    j.see(got)
-    if checked == 0 and not j.problems:
+                refs.setdefault(path_key(ref, ns), (role, _resolvable(ref, ns), ns))
+    obs.prefetch([("GetInstance", (target,), {}) for _, target, _ in refs.values()])
+    for role, target, ns in refs.values():
+        got = obs.op("GetInstance", target)
+        if not got.ok:
+            j.fail(f"{role} {target} (from {ns}) does not resolve: {got.error_name}", got)
+        elif len(j.evidence) < 12:
+            j.see(got)
+    if not refs and not j.problems:
         return not_applicable("no association instance could be enumerated (see PR-1)")
-    return j.verdict(f"all {checked} referenced object(s) resolve with GetInstance")
+    return j.verdict(f"all {len(refs)} referenced object(s) resolve with GetInstance")
 
 
 @check("SC-1")

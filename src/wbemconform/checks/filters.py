@@ -105,6 +105,8 @@ def resultclass_from_element(obs, assoc):
         return not_applicable(f"{assoc.classname} has no managed elements to start from")
     j = Judge()
     tried = 0
+    obs.prefetch_reverse(assoc, [e for e, _ in elements.values() if obs.has_class(e.namespace, RP)],
+                         ResultClass=RP)
     for ek, (elem, profiles) in elements.items():
         if not obs.has_class(elem.namespace, RP):
             continue  # a class the request namespace does not define: see RC-4

@@ -60,10 +60,9 @@ def get_matches_enumeration(obs, assoc):
         j.see(listing)
         if not listing.ok:
             continue
+        obs.prefetch([("GetInstance", (_gettable(inst.path, ns),), {}) for inst in listing.value])
         for inst in listing.value:
-            path = inst.path.copy()
-            path.namespace = path.namespace or ns
-            path.host = None
+            path = _gettable(inst.path, ns)
             got = obs.op("GetInstance", path)
             checked += 1
             if len(j.evidence) < 12:
@@ -213,6 +212,14 @@ def writes_refused(obs, assoc):
     if tried == 0:
         return not_applicable("no association instance to try writes on (see PR-1)")
     return j.verdict(f"{tried} write operation(s) on association instances refused")
+
+
+def _gettable(path, ns):
+    """An enumerated path as GetInstance is asked for it: in its namespace, no host."""
+    out = path.copy()
+    out.namespace = out.namespace or ns
+    out.host = None
+    return out
 
 
 def _with_path(inst, path):

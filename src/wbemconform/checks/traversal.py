@@ -95,6 +95,7 @@ def reverse_traversal(obs, assoc):
     if not elements:
         return not_applicable(f"{assoc.classname} has no managed elements to start from")
     j = Judge()
+    obs.prefetch_reverse(assoc, [elem for elem, _ in elements.values()])
     for ek, (elem, profiles) in elements.items():
         rev = obs.reverse(assoc, elem)
         if len(j.evidence) < 12:
@@ -129,6 +130,7 @@ def both_sides_agree(obs, assoc):
         j.see(fwd)
         for path in (fwd.value or []) if fwd.ok else []:
             forward[(prof.key, path_key(path, ns))] = (prof.path, path)
+    obs.prefetch_reverse(assoc, [elem for elem, _ in elements.values()])
     for ek, (elem, _) in elements.items():
         rev = obs.reverse(assoc, elem)
         if len(j.evidence) < 12:
