@@ -11,14 +11,16 @@ answer every case with an HTTP status: 200 with a valid CIM-XML response (an
 ERROR element, or a result when the mutation left a valid request), or 4xx/5xx
 with a DSP0200 ``CIMError`` header where DSP0200 calls for one; never a hang,
 never a dropped connection (unless the request itself was cut short), never
-a Python traceback in the body, never an internal server error; and a normal
-request works after each case.
+a Python traceback in the body or in the log (no log record with exception
+information), never an internal server error; and a normal request works
+after each case.
 
 How many cases: the hypothesis profile (``HYPOTHESIS_PROFILE``, see the
 project's conftest.py): ``ci`` 60 per test, ``thorough`` 2,000 per test.
 """
 
 import http.client
+import logging
 import re
 import socket
 from urllib.parse import quote
@@ -109,14 +111,39 @@ def _capture(url):
     return cap.requests
 
 
+class _Tracebacks(logging.Handler):
+    """Keeps every log record that carries exception information."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        if record.exc_info or record.exc_text or record.stack_info:
+            self.records.append(record)
+
+
 @pytest.fixture(scope="module")
 def served():
-    """A mock of its own (mutated requests may be writes), served on 127.0.0.1."""
-    with serve(connect()) as server:
-        requests = _capture(server.url)
-        assert len(requests) >= 14, [r[0] for r in requests]
-        server.requests = requests
-        yield server
+    """A mock of its own (mutated requests may be writes), served on 127.0.0.1,
+    with every log record watched for tracebacks (``server.tracebacks``)."""
+    handler = _Tracebacks()
+    watched = [logging.getLogger(name) for name in ("wbemconform.server", "asyncio")]
+    levels = [logger.level for logger in watched]
+    for logger in watched:
+        logger.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    try:
+        with serve(connect()) as server:
+            requests = _capture(server.url)
+            assert len(requests) >= 14, [r[0] for r in requests]
+            server.requests = requests
+            server.tracebacks = handler.records
+            yield server
+    finally:
+        logging.getLogger().removeHandler(handler)
+        for logger, level in zip(watched, levels):
+            logger.setLevel(level)
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -214,6 +241,8 @@ def check_answer(case, answer):
 
 
 def still_works(server):
+    assert not server.tracebacks, [(r.name, r.getMessage(), r.exc_info and r.exc_info[1])
+                                   for r in server.tracebacks]
     conn = pywbem.WBEMConnection(server.url, default_namespace=INTEROP, timeout=TIMEOUT)
     try:
         names = conn.EnumerateInstanceNames("CIM_RegisteredProfile")

@@ -366,33 +366,3 @@ def test_stop_is_idempotent_and_closes_the_port(mock):
     srv.stop()
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
-
-
-def test_https(mock, tmp_path, monkeypatch):
-    import shutil
-    import ssl
-    import subprocess
-    if not shutil.which("openssl"):
-        pytest.skip("no openssl command to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key),
-                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=TIMEOUT)
-    # requests lets these override a connection's own CA file
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    with serve(mock, certfile=str(cert), keyfile=str(key)) as srv:
-        assert srv.url.startswith("https://127.0.0.1:")
-        conn = pywbem.WBEMConnection(srv.url, default_namespace=INTEROP, timeout=TIMEOUT,
-                                     ca_certs=str(cert))
-        assert len(conn.EnumerateInstanceNames("CIM_RegisteredProfile")) == 2
-        conn.close()
-        ctx = ssl.create_default_context(cafile=str(cert))
-        req = urllib.request.Request(srv.url, data=ENUM_REQUEST % b"EnumerateInstances",
-                                     headers={"Content-Type": "application/xml",
-                                              "CIMOperation": "MethodCall",
-                                              "CIMMethod": "EnumerateInstances"})
-        with urllib.request.urlopen(req, context=ctx, timeout=TIMEOUT) as resp:
-            assert resp.status == 200 and b"VALUE.NAMEDINSTANCE" in resp.read()

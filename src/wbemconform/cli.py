@@ -3,6 +3,7 @@
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
     wbemconform serve [--mof PATH ...] [--host 127.0.0.1] [--port 5988]
                       [--user U --password-env VAR] [--certfile C [--keyfile K]]
+                      [--read-only] [--allow-unauthenticated-remote] [--fault SPEC]
 
 ``report`` renders the HTML report of saved ``--conformance-json`` results
 (default output: RESULTS with an .html suffix). ``serve`` serves the embedded
@@ -84,16 +85,32 @@ def _parser():
     srv.add_argument("--provider", metavar="NAME=FILE.py:CLASS", action="append", default=[],
                      help="a Python provider for provider NAME (repeatable)")
     srv.add_argument("--host", default="127.0.0.1",
-                     help="address to bind (default 127.0.0.1: loopback only)")
+                     help="address to bind (default 127.0.0.1: loopback only); an address "
+                          "that is not loopback needs --user, or "
+                          "--allow-unauthenticated-remote")
     srv.add_argument("--port", type=int, default=5988, help="port (default 5988; 0: any free)")
     srv.add_argument("--user", help="require HTTP Basic authentication as USER")
     srv.add_argument("--password-env", metavar="VAR",
                      help="environment variable holding the password for --user")
     srv.add_argument("--certfile", help="serve HTTPS with this certificate (PEM)")
     srv.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
-    srv.add_argument("--fault", help="misbehave on purpose, for client tests "
-                                     "(see wbemconform.server.parse_fault)")
+    srv.add_argument("--read-only", action="store_true",
+                     help="refuse every write operation (Create/Modify/Delete Instance and "
+                          "Class, SetQualifier, DeleteQualifier, InvokeMethod) with "
+                          "CIM_ERR_ACCESS_DENIED")
+    srv.add_argument("--allow-unauthenticated-remote", action="store_true",
+                     help="serve an address that is not loopback without --user (anyone "
+                          "who reaches it can read and, unless --read-only, change the mock)")
+    srv.add_argument("--fault", metavar="[after:N:]KIND",
+                     help="misbehave on purpose, for testing clients; KIND is one of: "
+                          + "; ".join(f"{kind}: {what}" for kind, what in _fault_help().items())
+                          + "; after:N: lets the first N requests through first")
     return parser
+
+
+def _fault_help():
+    from .server import FAULT_HELP
+    return FAULT_HELP
 
 
 def _serve(args):
@@ -107,6 +124,11 @@ def _serve(args):
     from .target import TargetSetupError
 
     password = None
+    if args.user is not None and not args.user:
+        raise _Fail("--user: the user name is empty")
+    if args.password_env and not args.user:
+        raise _Fail(f"--password-env {args.password_env} needs --user USER: without a user "
+                    "the server would ask for no password at all")
     if args.user:
         if not args.password_env:
             raise _Fail("--user needs --password-env VAR (passwords are not taken on the "
@@ -114,6 +136,15 @@ def _serve(args):
         password = os.environ.get(args.password_env)
         if password is None:
             raise _Fail(f"--password-env {args.password_env}: the variable is not set")
+        if not password:
+            raise _Fail(f"--password-env {args.password_env}: the variable is empty; an "
+                        "empty password is not accepted")
+    from .server import is_loopback
+    if not args.user and not args.allow_unauthenticated_remote and \
+            is_loopback(args.host) is False:
+        raise _Fail(f"--host {args.host or '(all interfaces)'} is not a loopback address: "
+                    "refusing to serve it without authentication; give --user and "
+                    "--password-env, or --allow-unauthenticated-remote")
     for path in args.mof:
         if not Path(path).is_file():
             raise _Fail(f"--mof {path}: no such file")
@@ -123,16 +154,18 @@ def _serve(args):
     except (MofLoadError, TargetSetupError) as exc:
         raise _Fail(str(exc)) from None
     try:
-        server = serve(conn, host=args.host, port=args.port, user=args.user,
+        server = serve(conn, host=args.host, port=args.port, user=args.user or None,
                        password=password, certfile=args.certfile, keyfile=args.keyfile,
-                       fault=args.fault)
+                       fault=args.fault, read_only=args.read_only,
+                       allow_unauthenticated_remote=args.allow_unauthenticated_remote)
     except (OSError, ValueError) as exc:
         raise _Fail(f"cannot serve on {args.host}:{args.port}: {exc}") from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"wbemconform: serving the mock at {server.url} (interop namespace root/interop); "
-          "Ctrl-C stops", flush=True)
+    mode = "read-only, " if args.read_only else ""
+    print(f"wbemconform: serving the mock at {server.url} ({mode}interop namespace "
+          "root/interop); Ctrl-C stops", flush=True)
     try:
         stop.wait()
     finally:

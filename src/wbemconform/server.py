@@ -14,13 +14,17 @@ real ``WBEMConnection`` -- or any other WBEM client -- can talk to it::
 
 How a request is handled (:func:`make_app`, a WSGI application):
 
-* the body is parsed with pywbem's own CIM-XML parser (``_tupletree``'s SAX
-  parser into a tuple tree, ``_tupleparse.TupleParser`` into tuples and CIM
-  objects: ``SIMPLEREQ``/``IMETHODCALL``/``IPARAMVALUE``);
+* the body is parsed (:func:`parse_request`) by expat into the tuple tree
+  pywbem's own CIM-XML parser reads, in time linear in the body, refusing
+  any DOCTYPE (so no entity is ever declared or expanded, whatever the
+  encoding), and with limits on elements, nesting and attributes; then
+  pywbem's ``TupleParser`` turns the tree into tuples and CIM objects
+  (``SIMPLEREQ``/``IMETHODCALL``/``IPARAMVALUE``);
 * the intrinsic method is handed to the mock exactly as pywbem's client hands
   it over in process (``conn._mock_imethodcall(name, namespace, **params)``,
   i.e. the mock's ``_imeth_<Name>``), under a lock, because the mock is not
-  thread-safe;
+  thread-safe; with ``read_only=True`` every write operation (and every
+  extrinsic method) is refused with ``CIM_ERR_ACCESS_DENIED`` first;
 * the result -- the tuple structure ``WBEMConnection._imethodcall`` returns --
   is turned back into CIM-XML with pywbem's generation code (``_cim_xml`` and
   the objects' ``tocimxml()``), in the element DSP0200 prescribes for the
@@ -30,6 +34,12 @@ How a request is handled (:func:`make_app`, a WSGI application):
   / ``INSTANCEPATH`` / ``INSTANCE`` for pull operations with the out
   parameters ``EnumerationContext`` and ``EndOfSequence`` as ``PARAMVALUE``).
 
+pywbem is a client library: it has no public API to read CIM-XML *requests*
+or write *responses*. The private parts used for that (``TupleParser``,
+``_cim_xml``, the mock's ``_mock_imethodcall``) are imported in one place
+below, and tests/test_server_pywbem_adapter.py fails loudly if pywbem changes
+them.
+
 Errors, as DSP0200 divides them:
 
 * a ``CIMError`` of the operation (or a wrong parameter, or an unknown
@@ -37,23 +47,27 @@ Errors, as DSP0200 divides them:
   a normal ``IMETHODRESPONSE``, HTTP 200, no ``CIMError`` header;
 * a request that is not CIM-XML is an HTTP error with the ``CIMError``
   header: 400 ``request-not-well-formed`` (not well-formed XML),
-  400 ``request-not-valid`` (well-formed but not a valid CIM-XML request),
-  400 ``unsupported-operation`` (``CIMOperation`` is not ``MethodCall``),
-  400 ``header-mismatch`` (``CIMMethod``/``CIMObject`` disagree with the body),
-  501 ``unsupported-protocol-version`` / ``unsupported-cim-version`` /
-  ``unsupported-dtd-version`` / ``multiple-requests-unsupported``;
-  405 for other HTTP methods, 501 for ``M-POST`` (so clients fall back to
-  ``POST``), 413 for bodies over :data:`MAX_REQUEST_BYTES`;
+  400 ``request-not-valid`` (well-formed but not a valid CIM-XML request, or
+  with a DOCTYPE), 400 ``unsupported-operation`` (``CIMOperation`` is not
+  ``MethodCall``), 400 ``header-mismatch`` (``CIMMethod``/``CIMObject``
+  disagree with the body), 501 ``unsupported-protocol-version`` /
+  ``unsupported-cim-version`` / ``unsupported-dtd-version`` /
+  ``multiple-requests-unsupported``; 405 for other HTTP methods, 501 for
+  ``M-POST`` (so clients fall back to ``POST``), 413 for bodies over
+  :data:`MAX_REQUEST_BYTES` or with more than :data:`MAX_XML_ELEMENTS`
+  elements;
 * an unexpected Python exception in the mock is ``CIM_ERR_FAILED`` naming the
-  exception; the traceback goes to the ``wbemconform.server`` logger, never to
-  the client.
+  exception; the traceback goes to the ``wbemconform.server`` logger (it is a
+  bug in the mock), never to the client.
 
 Extrinsic method calls (``METHODCALL``) are answered with
 ``CIM_ERR_NOT_SUPPORTED``: the WMI mock serves no methods.
 
 With ``user`` set, every request needs HTTP Basic authentication (compared in
 constant time); otherwise the answer is 401 with
-``WWW-Authenticate: Basic realm="wbemconform"``.
+``WWW-Authenticate: Basic realm="wbemconform"``. :func:`serve` refuses to
+listen on an address that is not loopback without authentication, unless
+told ``allow_unauthenticated_remote=True``.
 
 Paths the mock marks with its own fake host (``conn.host``,
 ``FakedUrl:5988``) or with no host, where DSP0201 needs one
@@ -61,63 +75,109 @@ Paths the mock marks with its own fake host (``conn.host``,
 (the ``Host`` header), as a real server names itself.
 
 Fault injection (``fault=``, for testing clients such as the suites against
-a misbehaving server; never on by default): one of
-
-* ``"delay:SECONDS"`` -- sleep that long, then answer normally;
-* ``"http500"`` -- HTTP 500 Internal Server Error, no CIM-XML;
-* ``"close"`` -- the headers announce the full ``Content-Length``, half the
-  body is sent, then the connection is closed (a truncated response);
-* ``"truncated"`` -- valid HTTP whose CIM-XML body is cut in half;
-* ``"invalid-xml"`` -- HTTP 200 with ``CIMOperation: MethodResponse`` and a
-  body that is not CIM-XML (not even well-formed XML);
-* ``"content-type"`` -- the correct CIM-XML body with ``Content-Type: text/html``;
-* ``"401"`` -- HTTP 401 with ``WWW-Authenticate``, whatever the credentials;
-
+a misbehaving server; never on by default): one of :data:`FAULT_HELP`,
 optionally prefixed ``"after:N:"`` to let the first N requests through
 (``"after:20:http500"``), so that the fault hits mid-run. See
 :func:`parse_fault`.
 
-Why cheroot for the HTTP side: it is pure Python (no compiler, installs
-anywhere the suite does), actively maintained (it is CherryPy's server, with
-regular releases for current Pythons), a plain WSGI server (so
-:func:`make_app` stays a standard WSGI application that any other WSGI server
-could host too), serves TLS through its builtin ``ssl`` adapter (no
-pyOpenSSL needed) and is threaded with a worker pool and keep-alive handling,
-which the standard library's ``wsgiref`` is not (single-threaded, HTTP/1.0,
-no TLS).
+The HTTP side (:func:`serve`) is an asyncio front end in one thread, and
+the WSGI application runs in a pool of ``numthreads`` worker threads. The
+front end reads each request completely -- request line, headers, body --
+before a worker sees it, so slow or idle clients cost a coroutine and a
+socket, never a worker; the head and body must arrive within
+``request_timeout`` seconds of the request's first byte (else 408), TLS
+handshakes within :data:`TLS_HANDSHAKE_TIMEOUT` seconds, and an idle
+kept-alive connection is closed after ``idle_timeout`` seconds. Framing is
+strict, so that a request can never be read two ways: exactly one
+well-formed ``Content-Length`` or ``Transfer-Encoding: chunked`` (never
+both), chunk sizes checked against the limit before anything is read, no
+bytes after the body (this server does not take pipelined requests: CIM-XML
+requests are POSTs, which clients do not pipeline), exactly one ``Host``,
+no obsolete line folding, no control characters, header size and count
+limited. Anything else is a one-line 4xx and the connection is closed;
+nothing a client sends produces a traceback in the log. The standard
+library's asyncio is used (not a threaded HTTP server such as cheroot,
+whose workers read the request themselves and are held by a client that
+trickles it, and whose TLS handshake blocks its accept loop): it handles
+thousands of waiting sockets in one thread, TLS included.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import concurrent.futures
+import email.utils
 import hmac
 import http.client
+import io
+import ipaddress
 import logging
 import math
-import sys
+import re
+import socket
+import ssl
 import threading
 import urllib.parse
 import weakref
+from xml.parsers import expat
 
-from pywbem import (CIMClass, CIMClassName, CIMError, CIMInstance,
-                    CIMInstanceName, CIMQualifierDeclaration, Uint32)
-from pywbem import _cim_xml
-from pywbem._cim_constants import (CIM_ERR_FAILED, CIM_ERR_INVALID_PARAMETER,
-                                   CIM_ERR_NOT_SUPPORTED)
-from pywbem._exceptions import (CIMVersionError, CIMXMLParseError,
-                                DTDVersionError, ProtocolVersionError,
-                                XMLParseError)
-from pywbem._tupleparse import TupleParser
-from pywbem._tupletree import xml_to_tupletree_sax
+from pywbem import (CIM_ERR_ACCESS_DENIED, CIM_ERR_FAILED, CIM_ERR_INVALID_PARAMETER,
+                    CIM_ERR_NOT_SUPPORTED, CIMClass, CIMClassName, CIMError, CIMInstance,
+                    CIMInstanceName, CIMQualifierDeclaration, CIMVersionError,
+                    CIMXMLParseError, DTDVersionError, ProtocolVersionError, Uint32)
 
-__all__ = ["make_app", "serve", "WbemServer", "MAX_REQUEST_BYTES", "REALM", "Fault",
-           "parse_fault", "FAULT_KINDS"]
+# -- pywbem's private API: the one place it is used ------------------------------
+# pywbem reads CIM-XML responses and writes requests; a server needs the
+# reverse, for which pywbem has no public API. Its response parser
+# (TupleParser, reading the tuple tree of _tupletree's format: (NAME, ATTRS,
+# CHILDREN) with text as str) and its element writers (_cim_xml) do exactly
+# that, and the mock's own entry point is _mock_imethodcall. Nothing else in
+# this module touches pywbem internals; tests/test_server_pywbem_adapter.py
+# fails loudly if any of this changes in pywbem.
+from pywbem import _cim_xml  # noqa: E402  (grouped here on purpose)
+from pywbem._tupleparse import TupleParser  # noqa: E402
+
+
+def _mock_imethodcall(conn, method, namespace, params):
+    """The mock's intrinsic method, as pywbem's client calls it in process."""
+    return conn._mock_imethodcall(method, namespace, **params)
+
+
+__all__ = ["make_app", "serve", "WbemServer", "parse_request", "is_loopback",
+           "MAX_REQUEST_BYTES", "MAX_XML_ELEMENTS", "MAX_XML_DEPTH", "MAX_XML_ATTRIBUTES",
+           "MAX_HEADER_BYTES", "MAX_HEADER_FIELDS", "REQUEST_TIMEOUT", "IDLE_TIMEOUT",
+           "TLS_HANDSHAKE_TIMEOUT", "MAX_CONNECTIONS", "REALM", "Fault", "parse_fault",
+           "FAULT_KINDS", "FAULT_HELP", "WRITE_METHODS"]
 
 LOG = logging.getLogger("wbemconform.server")
 
-#: Largest request body accepted (bytes); larger ones get HTTP 413.
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
+#: Largest request body accepted (bytes); larger ones get HTTP 413. CIM-XML
+#: requests are small (an intrinsic call is a few KB, a class definition some
+#: hundred KB); the limit bounds memory and parse time.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+#: Most elements a request may have (HTTP 413 beyond): bounds the work of
+#: pywbem's parser and the mock (a PropertyList of a million names).
+MAX_XML_ELEMENTS = 100_000
+#: Deepest element nesting accepted (CIM-XML needs about 15).
+MAX_XML_DEPTH = 64
+#: Most attributes one element may have (CIM-XML elements have at most 8).
+MAX_XML_ATTRIBUTES = 32
+#: Largest request line plus headers (bytes); HTTP 431 beyond.
+MAX_HEADER_BYTES = 32 * 1024
+#: Most header fields (and trailer fields) a request may have; HTTP 431 beyond.
+MAX_HEADER_FIELDS = 100
+#: Seconds a request's head and body may take to arrive, from its first byte.
+REQUEST_TIMEOUT = 30.0
+#: Seconds a kept-alive connection may wait for its next request.
+IDLE_TIMEOUT = 15.0
+#: Seconds a TLS handshake may take.
+TLS_HANDSHAKE_TIMEOUT = 10.0
+#: Seconds a client may take to receive a response.
+WRITE_TIMEOUT = 30.0
+#: Most simultaneous connections; more are answered 503 and closed.
+MAX_CONNECTIONS = 512
 #: The realm named in ``WWW-Authenticate``.
 REALM = "wbemconform"
 
@@ -126,6 +186,7 @@ _CONTENT_TYPE = 'application/xml; charset="utf-8"'
 _PROTOCOL_VERSION = "1.0"
 _CIM_VERSION = "2.0"
 _DTD_VERSION = "2.0"
+_MAX_DETAIL = 300  # characters of an error detail sent back and logged
 
 # -- intrinsic methods ---------------------------------------------------------
 
@@ -210,6 +271,13 @@ _METHODS = {
     "CloseEnumeration": (("EnumerationContext",), (), None),
 }
 _METHOD_NAMES = {name.lower(): name for name in _METHODS}
+
+#: The intrinsic operations that change the mock: refused by a read-only
+#: server with CIM_ERR_ACCESS_DENIED, as is every extrinsic method call
+#: (InvokeMethod), which may change anything.
+WRITE_METHODS = frozenset({
+    "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass", "ModifyClass",
+    "DeleteClass", "SetQualifier", "DeleteQualifier"})
 
 
 class _HttpError(Exception):
@@ -300,10 +368,19 @@ def _method_params(method, raw_params):
 
 # -- fault injection ------------------------------------------------------------
 
+#: The fault kinds :func:`parse_fault` accepts, and what each does.
+FAULT_HELP = {
+    "delay:SECONDS": "sleep that long, then answer normally",
+    "http500": "HTTP 500 Internal Server Error, no CIM-XML",
+    "close": "announce the full Content-Length, send half the body, close the connection",
+    "truncated": "valid HTTP whose CIM-XML body is cut in half",
+    "invalid-xml": "HTTP 200 MethodResponse whose body is not even well-formed XML",
+    "content-type": "the correct CIM-XML body with Content-Type: text/html",
+    "401": "HTTP 401 with WWW-Authenticate, whatever the credentials",
+}
 #: The fault kinds :func:`parse_fault` accepts (``delay`` takes ``:SECONDS``).
-FAULT_KINDS = ("delay", "http500", "close", "truncated", "invalid-xml", "content-type", "401")
-_FAULT_SYNTAX = ("expected [after:N:]KIND with KIND one of delay:SECONDS, http500, close, "
-                 "truncated, invalid-xml, content-type, 401")
+FAULT_KINDS = tuple(kind.split(":")[0] for kind in FAULT_HELP)
+_FAULT_SYNTAX = f"expected [after:N:]KIND with KIND one of {', '.join(FAULT_HELP)}"
 
 
 class Fault:
@@ -371,6 +448,144 @@ def _closing_body(body):
     raise _InjectedClose("fault 'close': connection closed mid-response")
 
 
+# -- reading a request body ------------------------------------------------------
+
+class _Refused(Exception):
+    """Raised from an expat handler: the request is refused as it is read."""
+
+    def __init__(self, status, cimerror, detail):
+        super().__init__(detail)
+        self.status = status
+        self.cimerror = cimerror
+        self.detail = detail
+
+
+def _doctype_refused(*_):
+    # Called at "<!DOCTYPE", before any declaration in it is read: no entity
+    # can be declared, so none is ever expanded, in whatever encoding the
+    # document is (expat decodes first, per BOM / XML declaration).
+    raise _Refused(400, "request-not-valid",
+                   "DOCTYPE declarations (and so entity declarations) are not accepted "
+                   "in CIM-XML requests")
+
+
+def _request_tree(body):
+    """The tuple tree of a CIM-XML document: ``(NAME, ATTRS, CHILDREN)`` with
+    text as ``str`` -- the shape pywbem's ``TupleParser`` reads, as pywbem's
+    own ``_tupletree.xml_to_tupletree_sax`` builds it.
+
+    Built here rather than with pywbem's SAX handler because that handler
+    appends each piece of text to the previous one (``children[-1] += text``,
+    a copy each time): expat hands over every line of text as its own piece,
+    so a body of many newlines costs time quadratic in its size (640 KB of
+    newlines: seconds of CPU). Here the pieces are joined once, so the cost is
+    linear; the document is given to expat in one call (no re-scanning of
+    tokens split across feeds); DOCTYPE is refused (no entities); and the
+    number of elements, their nesting and attributes are limited, so that what
+    pywbem's parser and the mock get is bounded too.
+    """
+    parser = expat.ParserCreate()  # the encoding: BOM / XML declaration, else UTF-8
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
+    stack = []   # open elements
+    text = []    # pieces of text since the last element boundary
+    root = []
+    count = [0]
+
+    def flush():
+        if text:
+            stack[-1][2].append("".join(text))
+            text.clear()
+
+    def start(name, attributes):
+        count[0] += 1
+        if count[0] > MAX_XML_ELEMENTS:
+            raise _Refused(413, None, f"request has more than {MAX_XML_ELEMENTS} XML elements")
+        if len(stack) >= MAX_XML_DEPTH:
+            raise _Refused(400, "request-not-valid",
+                           f"XML elements nested more than {MAX_XML_DEPTH} deep")
+        if len(attributes) > MAX_XML_ATTRIBUTES:
+            raise _Refused(400, "request-not-valid",
+                           f"element {name[:40]!r} has more than {MAX_XML_ATTRIBUTES} "
+                           f"attributes")
+        element = (name, attributes, [])
+        if stack:
+            flush()
+            stack[-1][2].append(element)
+        else:
+            root.append(element)
+        stack.append(element)
+
+    def end(_name):
+        flush()
+        stack.pop()
+
+    def characters(data):
+        if stack:  # (expat reports no text outside the root element)
+            text.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    parser.StartDoctypeDeclHandler = _doctype_refused
+    parser.Parse(body, True)
+    return root[0]
+
+
+def parse_request(body):
+    """(message id, parsed ``IMETHODCALL`` or ``METHODCALL``) of a CIM-XML
+    request body, in time linear in its size.
+
+    The call is pywbem's ``TupleParser`` tuple: ``("IMETHODCALL", attrs,
+    namespace, [(param name, value)])`` or ``("METHODCALL", attrs, path,
+    [params])``. A body that is not an acceptable request raises an exception
+    with ``status`` (HTTP), ``cimerror`` (the DSP0200 ``CIMError`` header or
+    None) and a one-line ``detail``.
+    """
+    if not body.strip():
+        raise _HttpError(400, "request-not-well-formed", "empty request body")
+    try:
+        tree = _request_tree(body)
+    except _Refused as exc:
+        raise _HttpError(exc.status, exc.cimerror, exc.detail) from None
+    except expat.ExpatError as exc:
+        raise _HttpError(400, "request-not-well-formed",
+                         f"not well-formed XML: {expat.ErrorString(exc.code)} "
+                         f"(line {exc.lineno}, column {exc.offset})") from None
+    except Exception as exc:  # e.g. an encoding expat cannot read
+        raise _HttpError(400, "request-not-well-formed",
+                         f"not readable as XML: {_one_line(exc)}") from None
+    parser = TupleParser()
+    try:
+        if tree[0] != "CIM":
+            raise CIMXMLParseError(f"the root element is {tree[0][:40]!r}, not CIM")
+        # Multiple requests are a protocol feature this server does not have.
+        message = [k for k in tree[2] if isinstance(k, tuple)]
+        if message and message[0][0] == "MESSAGE":
+            inner = [k for k in message[0][2] if isinstance(k, tuple)]
+            if inner and inner[0][0] == "MULTIREQ":
+                raise _HttpError(501, "multiple-requests-unsupported",
+                                 "MULTIREQ is not supported")
+        cim = parser.parse_cim(tree)
+        msg = cim[2]
+        if msg[0] != "MESSAGE":
+            raise CIMXMLParseError(f"expected MESSAGE, got {msg[0]}")
+        req = msg[2]
+        if req[0] != "SIMPLEREQ":
+            raise CIMXMLParseError(f"expected SIMPLEREQ, got {req[0]}")
+        return msg[1]["ID"], req[2]
+    except _HttpError:
+        raise
+    except CIMVersionError as exc:
+        raise _HttpError(501, "unsupported-cim-version", _one_line(exc)) from None
+    except DTDVersionError as exc:
+        raise _HttpError(501, "unsupported-dtd-version", _one_line(exc)) from None
+    except ProtocolVersionError as exc:
+        raise _HttpError(501, "unsupported-protocol-version", _one_line(exc)) from None
+    except Exception as exc:  # CIMXMLParseError, or a value pywbem could not read
+        raise _HttpError(400, "request-not-valid", _one_line(exc)) from None
+
+
 # -- the WSGI application -------------------------------------------------------
 
 _LOCKS = weakref.WeakKeyDictionary()
@@ -392,10 +607,17 @@ def _lock_for(conn):
 class CimXmlApp:
     """WSGI application serving a pywbem_mock connection over CIM-XML."""
 
-    def __init__(self, conn, user=None, password=None, fault=None):
+    def __init__(self, conn, user=None, password=None, fault=None, read_only=False):
+        if user is not None and not str(user):
+            raise ValueError("the user name is empty")
         if user is not None and password is None:
             raise ValueError("a password is required when a user is set")
+        if user is not None and not str(password):
+            raise ValueError("the password is empty: an empty password is not accepted")
+        if user is None and password is not None:
+            raise ValueError("a password is given without a user: authentication needs both")
         self.fault = parse_fault(fault)
+        self.read_only = bool(read_only)
         self._requests = 0
         self._requests_guard = threading.Lock()
         self.stopping = threading.Event()  # set on server stop: ends injected delays
@@ -422,7 +644,8 @@ class CimXmlApp:
             return self._http_error(exc)
         except OSError:
             # the client's connection failed while its request was read (a
-            # timeout, a reset): the HTTP server answers 408 or drops it
+            # timeout, a reset; not with serve(), which reads requests whole):
+            # the HTTP server answers 408 or drops it
             raise
         except Exception:  # a bug here: never a traceback to the client
             LOG.exception("internal error handling a CIM-XML request")
@@ -515,7 +738,8 @@ class CimXmlApp:
     def _read_body(cls, environ):
         try:
             return cls._read_body_raw(environ)
-        except ValueError as exc:  # e.g. a malformed chunked body (cheroot)
+        except (ValueError, OverflowError) as exc:  # a malformed body, as another
+            # WSGI server's input stream may report it (serve() checks framing itself)
             raise _HttpError(400, None, f"malformed request body: {_one_line(exc)}") from None
 
     @staticmethod
@@ -523,10 +747,9 @@ class CimXmlApp:
         length = environ.get("CONTENT_LENGTH") or ""
         stream = environ["wsgi.input"]
         if length.strip():
-            try:
-                size = int(length)
-            except ValueError:
-                raise _HttpError(400, None, "invalid Content-Length") from None
+            if not length.strip().isdigit() or not length.strip().isascii():
+                raise _HttpError(400, None, "invalid Content-Length")
+            size = int(length)
             if size < 0:
                 raise _HttpError(400, None, "invalid Content-Length")
             if size > MAX_REQUEST_BYTES:
@@ -561,15 +784,19 @@ class CimXmlApp:
         self._check_auth(environ)
         self._check_headers(environ)
         body = self._read_body(environ)
-        if b"<!ENTITY" in body:
-            raise _HttpError(400, "request-not-valid", "entity declarations are not accepted")
-        msgid, call = self._parse(body)
+        msgid, call = parse_request(body)
         kind = call[0]
         if kind == "METHODCALL":
             name = call[1]["NAME"]
             self._check_method_header(environ, name)
-            error = _cim_xml.ERROR(str(CIM_ERR_NOT_SUPPORTED),
-                                   f"extrinsic method {name} is not supported by this server")
+            if self.read_only:
+                error = _cim_xml.ERROR(str(CIM_ERR_ACCESS_DENIED),
+                                       f"this server is read-only: extrinsic method {name} "
+                                       f"is refused")
+            else:
+                error = _cim_xml.ERROR(str(CIM_ERR_NOT_SUPPORTED),
+                                       f"extrinsic method {name} is not supported by this "
+                                       f"server")
             return self._response(msgid, _cim_xml.METHODRESPONSE(name, error))
         name, namespace, raw_params = call[1]["NAME"], call[2], call[3]
         self._check_method_header(environ, name)
@@ -600,49 +827,6 @@ class CimXmlApp:
         headers = [("Content-Type", _CONTENT_TYPE), ("CIMOperation", "MethodResponse")]
         return "200 OK", headers, body
 
-    # -- parsing ------------------------------------------------------------
-
-    @staticmethod
-    def _parse(body):
-        """(message id, parsed IMETHODCALL or METHODCALL) of a request body."""
-        if not body.strip():
-            raise _HttpError(400, "request-not-well-formed", "empty request body")
-        try:
-            tree = xml_to_tupletree_sax(body, "CIM-XML request")
-        except XMLParseError as exc:
-            raise _HttpError(400, "request-not-well-formed", _one_line(exc)) from None
-        except Exception as exc:  # anything else the SAX layer raises
-            raise _HttpError(400, "request-not-well-formed", _one_line(exc)) from None
-        parser = TupleParser()
-        try:
-            if not (isinstance(tree, tuple) and tree[0] == "CIM"):
-                raise CIMXMLParseError("the root element is not CIM")
-            # Multiple requests are a protocol feature this server does not have.
-            message = [k for k in tree[2] if isinstance(k, tuple)]
-            if message and message[0][0] == "MESSAGE":
-                inner = [k for k in message[0][2] if isinstance(k, tuple)]
-                if inner and inner[0][0] == "MULTIREQ":
-                    raise _HttpError(501, "multiple-requests-unsupported",
-                                     "MULTIREQ is not supported")
-            cim = parser.parse_cim(tree)
-            msg = cim[2]
-            if msg[0] != "MESSAGE":
-                raise CIMXMLParseError(f"expected MESSAGE, got {msg[0]}")
-            req = msg[2]
-            if req[0] != "SIMPLEREQ":
-                raise CIMXMLParseError(f"expected SIMPLEREQ, got {req[0]}")
-            return msg[1]["ID"], req[2]
-        except _HttpError:
-            raise
-        except CIMVersionError as exc:
-            raise _HttpError(501, "unsupported-cim-version", _one_line(exc)) from None
-        except DTDVersionError as exc:
-            raise _HttpError(501, "unsupported-dtd-version", _one_line(exc)) from None
-        except ProtocolVersionError as exc:
-            raise _HttpError(501, "unsupported-protocol-version", _one_line(exc)) from None
-        except Exception as exc:  # CIMXMLParseError, or a value pywbem could not read
-            raise _HttpError(400, "request-not-valid", _one_line(exc)) from None
-
     # -- dispatching ----------------------------------------------------------
 
     def _imethod(self, name, namespace, raw_params, authority):
@@ -652,9 +836,12 @@ class CimXmlApp:
             if method is None:
                 raise CIMError(CIM_ERR_NOT_SUPPORTED,
                                f"intrinsic method {name!r} is not supported")
+            if self.read_only and method in WRITE_METHODS:
+                raise CIMError(CIM_ERR_ACCESS_DENIED,
+                               f"this server is read-only: {method} is refused")
             params = _method_params(method, raw_params)
             with self.lock:
-                result = self.conn._mock_imethodcall(method, namespace, **params)
+                result = _mock_imethodcall(self.conn, method, namespace, params)
                 return self._encode(method, result, namespace, authority)
         except CIMError as exc:
             return _error(exc.status_code, exc.status_description, exc.instances)
@@ -812,46 +999,626 @@ def _error(code, description, instances=None):
 
 
 def _one_line(exc):
+    """The first line of an exception's message, at most _MAX_DETAIL characters."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= _MAX_DETAIL else line[:_MAX_DETAIL] + "..."
 
 
-def make_app(conn, user=None, password=None, fault=None):
+def make_app(conn, user=None, password=None, fault=None, read_only=False):
     """A WSGI application serving ``conn`` (a pywbem_mock FakedWBEMConnection,
     e.g. :func:`wbemconform.mock.connect`'s) over CIM-XML at any path.
 
-    With ``user`` (and ``password``) set, HTTP Basic authentication is required.
-    ``fault`` injects a fault into the answers (see :func:`parse_fault`);
-    a bad specification is a ValueError.
+    With ``user`` (and a non-empty ``password``) set, HTTP Basic
+    authentication is required. ``read_only`` refuses every write operation
+    (:data:`WRITE_METHODS` and extrinsic methods) with CIM_ERR_ACCESS_DENIED.
+    ``fault`` injects a fault into the answers (see :func:`parse_fault`); a
+    bad specification is a ValueError. Hosted by another WSGI server, the
+    application gets that server's HTTP handling: the strict framing, request
+    deadlines and connection limits are :func:`serve`'s.
     """
-    return CimXmlApp(conn, user=user, password=password, fault=fault)
+    return CimXmlApp(conn, user=user, password=password, fault=fault, read_only=read_only)
 
 
-# -- the HTTP server -------------------------------------------------------------
+# -- the HTTP front end ------------------------------------------------------------
+
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# what a request line may look like while it is still arriving: refused at
+# once when it cannot become one (TLS to the plain port, binary junk)
+_REQUEST_LINE_PREFIX = re.compile(
+    rb"[!#$%&'*+.^_`|~0-9A-Za-z-]*(?: [\x21-\x7e]*(?: [A-Z0-9/.]*\r?\n?)?)?")
+_REQUEST_LINE = re.compile(
+    rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) (HTTP/[0-9]\.[0-9])\r\n")
+_HEADER_VALUE_BAD = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;.*)?")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+_MAX_REQUEST_LINE = 8 * 1024
+_MAX_CHUNK_LINE = 1024
+_HIGH_WATER = 256 * 1024  # bytes buffered before reading from a client pauses
+_LOW_WATER = 64 * 1024
+_LINGER = 2.0  # seconds spent draining a refused client's input before closing
+
+
+class _Reject(Exception):
+    """A request refused by the front end: an HTTP error, then the connection closes."""
+
+    def __init__(self, status, detail):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class _Closed(Exception):
+    """The client closed the connection (or it broke)."""
+
+
+class _Request:
+    """A request as read from the wire, complete."""
+
+    def __init__(self, method, target, version, headers, body):
+        self.method = method          # str
+        self.target = target          # str
+        self.version = version        # "HTTP/1.0" / "HTTP/1.1"
+        self.headers = headers        # [(lower-case name, value str)]
+        self.body = body              # bytes
+        tokens = {t.strip().lower() for n, v in headers if n == "connection"
+                  for t in v.split(",")}
+        self.keep_alive = version == "HTTP/1.1" and "close" not in tokens
+
+
+def _release(waiter):
+    """Let whoever awaits ``waiter`` (a future, or None) go on."""
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: a buffer the conversation coroutine reads from."""
+
+    def __init__(self, frontend):
+        self.frontend = frontend
+        self.transport = None
+        self.task = None
+        self.peer = ("", 0)
+        self._buffer = bytearray()
+        self._eof = False
+        self._lost = False
+        self._discard = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self._waiter = None
+        self._write_waiter = None
+
+    # -- asyncio.Protocol ---------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = peer[:2]
+        self.task = asyncio.get_running_loop().create_task(self.frontend.converse(self))
+
+    def data_received(self, data):
+        if self._discard:
+            return
+        self._buffer += data
+        if len(self._buffer) > _HIGH_WATER and not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self):
+        self._eof = True
+        self._wake()
+        # plain TCP: stay half-open, so a complete request can still be
+        # answered (TLS ignores this and closes)
+        return self.transport.get_extra_info("sslcontext") is None
+
+    def connection_lost(self, exc):
+        self._eof = self._lost = True
+        self._wake()
+        _release(self._write_waiter)
+
+    def pause_writing(self):
+        self._writing_paused = True
+
+    def resume_writing(self):
+        self._writing_paused = False
+        _release(self._write_waiter)
+
+    # -- reading ----------------------------------------------------------------
+
+    def _wake(self):
+        _release(self._waiter)
+
+    async def _more(self):
+        """Wait for more bytes; _Closed if none can come."""
+        if self._eof:
+            raise _Closed()
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _consumed(self):
+        if self._reading_paused and len(self._buffer) < _LOW_WATER and not self._lost:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def buffered(self):
+        """The bytes received and not read yet (at most 64 of them)."""
+        return bytes(self._buffer[:64])
+
+    async def wait_for_data(self):
+        while not self._buffer:
+            await self._more()
+
+    async def read_line(self, limit, too_long, check=None):
+        """One line, up to and including LF; ``too_long`` (a _Reject) beyond
+        ``limit`` bytes; ``check(partial)`` may refuse a line as it arrives."""
+        searched = 0
+        while True:
+            end = self._buffer.find(b"\n", searched)
+            if end >= 0:
+                if end + 1 > limit:
+                    raise too_long
+                line = bytes(self._buffer[:end + 1])
+                del self._buffer[:end + 1]
+                self._consumed()
+                return line
+            if len(self._buffer) >= limit:
+                raise too_long
+            if check is not None and searched < 256:
+                check(bytes(self._buffer[:256]))
+            searched = len(self._buffer)
+            await self._more()
+
+    async def read_exactly(self, size):
+        out = bytearray()
+        while len(out) < size:
+            if self._buffer:
+                take = min(size - len(out), len(self._buffer))
+                out += self._buffer[:take]
+                del self._buffer[:take]
+                self._consumed()
+            else:
+                await self._more()
+        return bytes(out)
+
+    # -- writing ----------------------------------------------------------------
+
+    def write(self, data):
+        if not self._lost:
+            self.transport.write(data)
+
+    async def drain(self):
+        while self._writing_paused and not self._lost:
+            self._write_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._write_waiter
+            finally:
+                self._write_waiter = None
+
+    async def linger(self):
+        """After a refusal: send EOF, drop what the client still sends, until
+        it closes or _LINGER seconds pass (so that it reads the answer rather
+        than a connection reset)."""
+        self._discard = True
+        self._buffer.clear()
+        self._consumed()
+        if self._reading_paused and not self._lost:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        if self._lost:
+            return
+        try:
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+        except OSError:  # the client is gone already
+            return
+        try:
+            async with asyncio.timeout(_LINGER):
+                while not self._eof:
+                    await self._more()
+        except (TimeoutError, _Closed):
+            pass
+
+    def close(self):
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def abort(self):
+        if self.transport is not None:
+            self.transport.abort()
+
+
+def _status_line(code):
+    return f"{code} {http.client.responses.get(code, 'Error')}"
+
+
+class _Frontend:
+    """The asyncio HTTP/1.1 front end of :func:`serve`: reads requests whole
+    and strictly, hands each to the WSGI application in a worker thread."""
+
+    def __init__(self, app, sock, ssl_context, numthreads, request_timeout, idle_timeout,
+                 max_connections):
+        self.app = app
+        self.sock = sock
+        self.ssl_context = ssl_context
+        self.request_timeout = request_timeout
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.scheme = "https" if ssl_context is not None else "http"
+        address = sock.getsockname()
+        self.server_name, self.server_port = str(address[0]), str(address[1])
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=numthreads, thread_name_prefix=f"wbemconform-worker-{address[1]}")
+        self.connections = set()
+        self.stopping = False
+        self.loop = None
+        self.server = None
+
+    # -- the conversation on one connection -----------------------------------
+
+    async def converse(self, conn):
+        self.connections.add(conn)
+        try:
+            if len(self.connections) > self.max_connections:
+                await self._refuse(conn, 503, f"more than {self.max_connections} connections")
+                return
+            while not self.stopping:
+                try:
+                    async with asyncio.timeout(self.idle_timeout):
+                        await conn.wait_for_data()
+                except (TimeoutError, _Closed):
+                    return  # idle, or closed between requests: nothing to answer
+                try:
+                    async with asyncio.timeout(self.request_timeout):
+                        request = await self._read_request(conn)
+                except TimeoutError:
+                    await self._refuse(conn, 408, f"the request did not arrive within "
+                                                  f"{self.request_timeout:g} s")
+                    return
+                except _Reject as exc:
+                    await self._refuse(conn, exc.status, exc.detail)
+                    return
+                except _Closed:
+                    return  # the client gave up mid-request
+                if self.stopping:
+                    return
+                try:
+                    answer = await self.loop.run_in_executor(self.executor, self._call_app,
+                                                             request, conn.peer)
+                except RuntimeError:  # the executor is shut down: the server stops
+                    return
+                if not await self._respond(conn, request, *answer):
+                    return
+        except asyncio.CancelledError:
+            conn.abort()
+            raise
+        except Exception:  # a bug in the front end: log it, drop the connection
+            LOG.exception("internal error in the HTTP front end")
+            conn.abort()
+        finally:
+            self.connections.discard(conn)
+            conn.close()
+
+    async def _refuse(self, conn, status, detail):
+        host, port = conn.peer
+        LOG.info("HTTP %s to %s:%s: %s", status, host, port, detail)
+        body = (detail + "\n").encode("utf-8")
+        conn.write(f"HTTP/1.1 {_status_line(status)}\r\n"
+                   f"Content-Type: text/plain; charset=utf-8\r\n"
+                   f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+                   f"Server: wbemconform\r\n\r\n".encode("latin-1") + body)
+        await conn.linger()
+
+    # -- reading a request ------------------------------------------------------
+
+    async def _read_request(self, conn):
+        def check(partial):
+            if not _REQUEST_LINE_PREFIX.fullmatch(partial):
+                raise _Reject(400, "malformed HTTP request line")
+
+        too_long = _Reject(414, "request line too long")
+        line = await conn.read_line(_MAX_REQUEST_LINE, too_long, check)
+        if line == b"\r\n":  # one empty line before a request is tolerated (RFC 9112 2.2)
+            line = await conn.read_line(_MAX_REQUEST_LINE, too_long, check)
+        match = _REQUEST_LINE.fullmatch(line)
+        if match is None:
+            raise _Reject(400, "malformed HTTP request line")
+        method, target, version = (part.decode("ascii") for part in match.groups())
+        if version not in ("HTTP/1.1", "HTTP/1.0"):
+            raise _Reject(505, f"{version} is not supported; use HTTP/1.1")
+        headers = await self._read_fields(conn, MAX_HEADER_BYTES - len(line), "header")
+        values = {}
+        for name, value in headers:
+            values.setdefault(name, []).append(value)
+        hosts = values.get("host", [])
+        if len(hosts) > 1 or (version == "HTTP/1.1" and not hosts):
+            raise _Reject(400, "an HTTP/1.1 request needs exactly one Host header")
+        encodings = values.get("transfer-encoding")
+        lengths = values.get("content-length")
+        chunked, length = False, 0
+        if encodings is not None:
+            if lengths is not None:
+                raise _Reject(400, "both Transfer-Encoding and Content-Length: "
+                                   "the request could be read two ways")
+            if version != "HTTP/1.1":
+                raise _Reject(400, "Transfer-Encoding in an HTTP/1.0 request")
+            codings = [c.strip().lower() for v in encodings for c in v.split(",")]
+            if codings != ["chunked"]:
+                if "" in codings or codings.count("chunked") != 1 or codings[-1] != "chunked":
+                    raise _Reject(400, f"malformed Transfer-Encoding {', '.join(encodings)!r}"
+                                       f"; chunked, once, must be last")
+                raise _Reject(501, f"Transfer-Encoding {', '.join(encodings)!r} is not "
+                                   f"supported; only chunked")
+            chunked = True
+        elif lengths is not None:
+            if len(lengths) > 1:
+                raise _Reject(400, "more than one Content-Length header")
+            if not _CONTENT_LENGTH.fullmatch(lengths[0]):
+                raise _Reject(400, f"malformed Content-Length {lengths[0][:40]!r}")
+            length = int(lengths[0])
+            if length > MAX_REQUEST_BYTES:
+                raise _Reject(413, f"request body of {length} bytes; at most "
+                                   f"{MAX_REQUEST_BYTES} are accepted")
+        expect = values.get("expect")
+        if expect is not None:
+            if [e.strip().lower() for e in expect] != ["100-continue"]:
+                raise _Reject(417, f"unsupported Expect {', '.join(expect)[:40]!r}")
+            if version == "HTTP/1.1" and (chunked or length):
+                conn.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = await (self._read_chunked(conn) if chunked else conn.read_exactly(length))
+        extra = conn.buffered()
+        if extra == b"\r\n":  # a CRLF after the body, as some old clients send: tolerated
+            await conn.read_exactly(2)
+        elif extra:
+            raise _Reject(400, "bytes after the end of the request body: the Content-Length "
+                               "is smaller than the body, or requests are pipelined, which "
+                               "this server does not accept")
+        return _Request(method, target, version, headers, body)
+
+    @staticmethod
+    async def _read_fields(conn, budget, what):
+        """Header (or trailer) fields up to the empty line, strictly."""
+        too_big = _Reject(431, f"{what} fields larger than {MAX_HEADER_BYTES} bytes")
+        fields = []
+        while True:
+            line = await conn.read_line(max(budget, 0), too_big)
+            budget -= len(line)
+            if line == b"\r\n":
+                return fields
+            if not line.endswith(b"\r\n"):
+                raise _Reject(400, f"{what} line not terminated by CRLF")
+            if line[:1] in (b" ", b"\t"):
+                raise _Reject(400, f"obsolete line folding in the {what} fields")
+            name, colon, value = line[:-2].partition(b":")
+            if not colon or not _TOKEN.fullmatch(name):
+                raise _Reject(400, f"malformed {what} line {line[:40]!r}")
+            value = value.strip(b" \t")
+            if _HEADER_VALUE_BAD.search(value):
+                raise _Reject(400, f"control character in {what} {name[:40].decode()!r}")
+            fields.append((name.decode("ascii").lower(), value.decode("latin-1")))
+            if len(fields) > MAX_HEADER_FIELDS:
+                raise _Reject(431, f"more than {MAX_HEADER_FIELDS} {what} fields")
+
+    async def _read_chunked(self, conn):
+        body = bytearray()
+        while True:
+            line = await conn.read_line(_MAX_CHUNK_LINE, _Reject(400, "chunk size line too long"))
+            match = _CHUNK_SIZE.fullmatch(line[:-2]) if line.endswith(b"\r\n") else None
+            if match is None:
+                raise _Reject(400, f"malformed chunk size line {line[:40]!r}")
+            digits = match.group(1).lstrip(b"0") or b"0"
+            if len(digits) > 8 or int(digits, 16) > MAX_REQUEST_BYTES:
+                raise _Reject(400, f"chunk size {match.group(1)[:20].decode()} is beyond any "
+                                   f"request this server accepts ({MAX_REQUEST_BYTES} bytes)")
+            size = int(digits, 16)
+            if size == 0:
+                break
+            if len(body) + size > MAX_REQUEST_BYTES:
+                raise _Reject(413, f"chunked request body larger than {MAX_REQUEST_BYTES} bytes")
+            body += await conn.read_exactly(size)
+            if await conn.read_exactly(2) != b"\r\n":
+                raise _Reject(400, "chunk data not followed by CRLF (chunk size wrong?)")
+        await self._read_fields(conn, MAX_HEADER_BYTES, "trailer")
+        return bytes(body)
+
+    # -- the application ---------------------------------------------------------
+
+    def _environ(self, request, peer):
+        target = request.target
+        if target.startswith(("http://", "https://")):  # absolute-form
+            split = urllib.parse.urlsplit(target)
+            path, query = split.path or "/", split.query
+        else:
+            path, _, query = target.partition("?")
+        environ = {
+            "REQUEST_METHOD": request.method, "SCRIPT_NAME": "",
+            "PATH_INFO": urllib.parse.unquote(path, encoding="latin-1"),
+            "QUERY_STRING": query, "SERVER_NAME": self.server_name,
+            "SERVER_PORT": self.server_port, "SERVER_PROTOCOL": request.version,
+            "REMOTE_ADDR": str(peer[0]), "REMOTE_PORT": str(peer[1]),
+            "CONTENT_LENGTH": str(len(request.body)),
+            "wsgi.version": (1, 0), "wsgi.url_scheme": self.scheme,
+            "wsgi.input": io.BytesIO(request.body), "wsgi.errors": _LogStream(),
+            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name, value in request.headers:
+            if name in ("content-length", "transfer-encoding"):
+                continue  # the body is whole: CONTENT_LENGTH says how long
+            key = "CONTENT_TYPE" if name == "content-type" else \
+                "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = f"{environ[key]}, {value}" if key in environ else value
+        return environ
+
+    def _call_app(self, request, peer):
+        """(status, headers, chunks, broken) from the WSGI application, in a worker."""
+        state = {}
+        chunks = []
+
+        def start_response(status, headers, exc_info=None):
+            state["status"], state["headers"] = status, list(headers)
+            return chunks.append
+
+        broken = False
+        try:
+            result = self.app(self._environ(request, peer), start_response)
+            try:
+                for chunk in result:
+                    if chunk:
+                        chunks.append(bytes(chunk))
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except _InjectedClose as exc:  # the 'close' fault, as meant: no traceback
+            LOG.info("%s", exc)
+            broken = True
+        except Exception:
+            LOG.exception("the WSGI application failed on %s %s", request.method,
+                          request.target[:100])
+            if "status" not in state:
+                state["status"] = _status_line(500)
+                state["headers"] = [("Content-Type", "text/plain; charset=utf-8")]
+                chunks[:] = [b"internal server error\n"]
+            broken = True
+        return state.get("status") or _status_line(500), state.get("headers") or [], \
+            chunks, broken
+
+    async def _respond(self, conn, request, status, headers, chunks, broken):
+        """Write the answer; whether the connection stays open."""
+        keep = request.keep_alive and not broken and not self.stopping
+        names = {name.lower() for name, _ in headers}
+        body = b"".join(chunks)
+        lines = [f"HTTP/1.1 {status}\r\n"]
+        lines.extend(f"{name}: {value}\r\n" for name, value in headers)
+        if "content-length" not in names:
+            lines.append(f"Content-Length: {len(body)}\r\n")
+        if "date" not in names:
+            lines.append(f"Date: {email.utils.formatdate(usegmt=True)}\r\n")
+        if "server" not in names:
+            lines.append("Server: wbemconform\r\n")
+        if not keep:
+            lines.append("Connection: close\r\n")
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        conn.write(head if request.method == "HEAD" else head + body)
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT):
+                await conn.drain()
+        except TimeoutError:
+            LOG.info("%s:%s did not read its answer within %g s", *conn.peer, WRITE_TIMEOUT)
+            conn.abort()
+            return False
+        return keep
+
+    # -- running -----------------------------------------------------------------
+
+    def _loop_exception(self, loop, context):
+        exc = context.get("exception")
+        if exc is None or isinstance(exc, (OSError, EOFError)):  # a client's failure
+            LOG.info("%s%s", context.get("message", "connection error"),
+                     f": {_one_line(exc)}" if exc is not None else "")
+        else:
+            loop.default_exception_handler(context)
+
+    def run(self, ready):
+        """The front end's thread: its own event loop until stopped."""
+        loop = self.loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_exception)
+        try:
+            self.server = loop.run_until_complete(loop.create_server(
+                lambda: _Connection(self), sock=self.sock, ssl=self.ssl_context,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if self.ssl_context else None))
+        except BaseException as exc:
+            ready.append(exc)
+            loop.close()
+            return
+        ready.append(None)
+        try:
+            loop.run_forever()
+        finally:
+            try:
+                loop.run_until_complete(self._cancel_all())
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+    async def _cancel_all(self):
+        tasks = [c.task for c in list(self.connections) if c.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+
+    async def _shutdown(self):
+        self.stopping = True
+        self.server.close()
+        for conn in list(self.connections):
+            conn.abort()
+        await self._cancel_all()
+
+
+class _LogStream:
+    """``wsgi.errors``: what the application writes there goes to the log."""
+
+    def write(self, text):
+        if text.strip():
+            LOG.warning("%s", text.rstrip())
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
 
 class WbemServer:
     """A running CIM-XML server in a background thread (see :func:`serve`)."""
 
-    def __init__(self, httpd, thread, scheme, host):
-        self._httpd = httpd
+    def __init__(self, frontend, thread, scheme, host):
+        self._frontend = frontend
         self._thread = thread
         self.scheme = scheme
         self.host = host
-        self.port = httpd.bind_addr[1]
+        self.port = int(frontend.server_port)
         shown = f"[{host}]" if ":" in host else host
         self.url = f"{scheme}://{shown}:{self.port}"
         self._stopped = False
+
+    @property
+    def read_only(self):
+        return self._frontend.app.read_only
 
     def stop(self, timeout=10):
         """Stop serving and wait for the server thread; idempotent."""
         if self._stopped:
             return
         self._stopped = True
-        stopping = getattr(self._httpd.wsgi_app, "stopping", None)
+        frontend = self._frontend
+        stopping = getattr(frontend.app, "stopping", None)
         if stopping is not None:
             stopping.set()  # injected delays end now
-        self._httpd.stop()
+        frontend.stopping = True
+        try:
+            asyncio.run_coroutine_threadsafe(frontend._shutdown(), frontend.loop) \
+                .result(timeout)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            pass  # the loop is gone already, or stuck: it is stopped below either way
+        try:
+            frontend.loop.call_soon_threadsafe(frontend.loop.stop)
+        except RuntimeError:  # the loop is closed
+            pass
         self._thread.join(timeout)
+        frontend.executor.shutdown(wait=False, cancel_futures=True)
+        try:
+            frontend.sock.close()
+        except OSError:
+            pass
 
     def __enter__(self):
         return self
@@ -864,45 +1631,82 @@ class WbemServer:
         return f"<WbemServer {self.url} {state}>"
 
 
-def _cheroot_log(msg="", level=logging.INFO, traceback=False):
-    if traceback and isinstance(sys.exc_info()[1], _InjectedClose):
-        LOG.info("%s", sys.exc_info()[1])  # the 'close' fault, as meant: no traceback
-        return
-    LOG.log(level, "%s", msg, exc_info=traceback)
+def is_loopback(host):
+    """True if every address ``host`` names is a loopback one; None if it
+    cannot be resolved (binding it fails then, with its own error)."""
+    if not host:
+        return False  # all interfaces
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return None
+    try:
+        return bool(infos) and all(
+            ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_loopback for info in infos)
+    except ValueError:
+        return False
+
+
+def _listen(host, port):
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    family, socktype, proto, _, address = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
-          certfile=None, keyfile=None, numthreads=8, fault=None):
+          certfile=None, keyfile=None, numthreads=8, fault=None, read_only=False,
+          allow_unauthenticated_remote=False, request_timeout=REQUEST_TIMEOUT,
+          idle_timeout=IDLE_TIMEOUT, max_connections=MAX_CONNECTIONS):
     """Serve ``conn`` over CIM-XML at ``http(s)://host:port/`` in a background thread.
 
     ``port=0`` picks a free port (``server.port``, ``server.url``). With
     ``certfile`` (and ``keyfile``, unless the certificate file holds the key)
-    the server speaks HTTPS. ``fault`` makes it misbehave on purpose (see
-    :func:`parse_fault`; ValueError if malformed). Returns a :class:`WbemServer`;
-    stop it with ``.stop()`` or use it as a context manager.
+    the server speaks HTTPS. ``user`` and a non-empty ``password`` require
+    HTTP Basic authentication; a ``host`` that is not loopback is refused
+    without them (ValueError) unless ``allow_unauthenticated_remote``.
+    ``read_only`` refuses every write operation with CIM_ERR_ACCESS_DENIED.
+    ``numthreads`` workers run the operations; ``request_timeout`` bounds the
+    arrival of each request, from its first byte, ``idle_timeout`` a kept-alive
+    connection's wait for its next request. ``fault`` makes it misbehave on
+    purpose (see :func:`parse_fault`; ValueError if malformed). Returns a
+    :class:`WbemServer`; stop it with ``.stop()`` or use it as a context manager.
     """
-    from cheroot import wsgi
-
-    app = make_app(conn, user=user, password=password, fault=fault)
-    httpd = wsgi.Server((host, port), app, numthreads=numthreads,
-                        server_name="wbemconform", timeout=10, shutdown_timeout=2)
-    httpd.error_log = _cheroot_log  # to logging, not straight to stderr
-    scheme = "http"
+    for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    if user is None and not allow_unauthenticated_remote and is_loopback(host) is False:
+        raise ValueError(f"{host or 'all interfaces'} is not a loopback address: serving it "
+                         f"without authentication would let anyone who reaches it read "
+                         f"and change the mock; set a user and password, or allow "
+                         f"unauthenticated remote access explicitly")
+    app = make_app(conn, user=user, password=password, fault=fault, read_only=read_only)
+    ssl_context = None
     if certfile:
-        from cheroot.ssl.builtin import BuiltinSSLAdapter
-        httpd.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile or certfile)
-        scheme = "https"
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(certfile, keyfile or None)
     elif keyfile:
         raise ValueError("keyfile given without certfile")
-    httpd.prepare()  # binds now: the port is known before serve() returns
-
-    def run():
-        try:
-            httpd.serve()
-        except Exception:
-            LOG.exception("the CIM-XML server stopped on an error")
-
-    thread = threading.Thread(target=run, name=f"wbemconform-server-{httpd.bind_addr[1]}",
-                              daemon=True)
+    sock = _listen(host, port)  # binds now: the port is known before serve() returns
+    frontend = _Frontend(app, sock, ssl_context, numthreads, float(request_timeout),
+                         float(idle_timeout), max_connections)
+    ready = []
+    thread = threading.Thread(target=frontend.run, args=(ready,),
+                              name=f"wbemconform-server-{frontend.server_port}", daemon=True)
     thread.start()
-    return WbemServer(httpd, thread, scheme, host)
+    while not ready and thread.is_alive():
+        thread.join(0.01)
+    if not ready or ready[0] is not None:
+        sock.close()
+        error = ready[0] if ready else RuntimeError("the server thread ended at start")
+        raise OSError(f"cannot start serving: {_one_line(error)}")
+    return WbemServer(frontend, thread, "https" if ssl_context else "http", host)
