@@ -1,12 +1,16 @@
 """The ``wbemconform`` command.
 
+    wbemconform check [--wbem-* options] [pytest options]
+    wbemconform --version
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
     wbemconform serve [--mof PATH ...] [--host 127.0.0.1] [--port 5988]
                       [--user U --password-env VAR] [--certfile C [--keyfile K]]
-                      [--read-only] [--allow-unauthenticated-remote] [--fault SPEC]
+                      [--schema ZIP] [--read-only] [--allow-unauthenticated-remote]
+                      [--fault SPEC]
 
-``report`` renders the HTML report of saved ``--conformance-json`` results
-(default output: RESULTS with an .html suffix). ``serve`` serves the embedded
+``check`` runs the installed conformance suites through pytest (results in
+reports/ unless told otherwise). ``report`` renders the HTML report of saved
+``--conformance-json`` results (default output: RESULTS with an .html suffix). ``serve`` serves the embedded
 mock (the example profiles, or the schema plus the given MOF) as a WBEM
 server speaking CIM-XML, on loopback unless told otherwise, until
 interrupted. A problem with an input -- a missing file, bad MOF, a port in
@@ -98,6 +102,9 @@ def _parser():
                      help="refuse every write operation (Create/Modify/Delete Instance and "
                           "Class, SetQualifier, DeleteQualifier, InvokeMethod) with "
                           "CIM_ERR_ACCESS_DENIED")
+    srv.add_argument("--schema", metavar="PATH",
+                     help="take classes from this DMTF CIM schema release (the zip DMTF "
+                          "publishes, or its unpacked folder) instead of the built-in subset")
     srv.add_argument("--allow-unauthenticated-remote", action="store_true",
                      help="serve an address that is not loopback without --user (anyone "
                           "who reaches it can read and, unless --read-only, change the mock)")
@@ -119,8 +126,8 @@ def _serve(args):
     import threading
 
     from .mock import MofLoadError, connect
-    from .server import serve
     from .mock.target import load_mock_providers
+    from .server import serve
     from .target import TargetSetupError
 
     password = None
@@ -150,7 +157,9 @@ def _serve(args):
             raise _Fail(f"--mof {path}: no such file")
     try:
         providers = load_mock_providers(args.provider)
-        conn = connect(args.mof or None, providers=providers)
+        if args.schema and not Path(args.schema).exists():
+            raise _Fail(f"--schema {args.schema}: no such file or folder")
+        conn = connect(args.mof or None, providers=providers, schema=args.schema)
     except (MofLoadError, TargetSetupError) as exc:
         raise _Fail(str(exc)) from None
     try:
