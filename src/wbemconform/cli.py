@@ -217,8 +217,11 @@ def _check(argv):
         if not any(a == option or a.startswith(option + "=") for a in args):
             args += [option, default]
     # the suites' own configuration, not whatever pytest.ini the current folder has
+    # (this module imported the package already: pytest cannot rewrite its asserts,
+    # and there are none to rewrite)
     return int(pytest.main([suites, "-c", os.devnull, "--rootdir", suites,
-                            "-p", "no:cacheprovider", *args]))
+                            "-p", "no:cacheprovider",
+                            "-W", "ignore::pytest.PytestAssertRewriteWarning", *args]))
 
 
 def _version():
