@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -97,20 +98,33 @@ def test_an_unreachable_target_is_aborted(pytester, tmp_path):
     assert_aborted(result, tmp_path, "the target could not be used")
 
 
+class _Slow:
+    """The mock, answering nothing for 20 s once asked (a server that hangs)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+        self.asked = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def _mock_imethodcall(self, method, namespace, **params):
+        self.asked.set()
+        time.sleep(20)
+        return self._conn._mock_imethodcall(method, namespace, **params)
+
+
 def test_ctrl_c_during_discovery_writes_an_aborted_result(tmp_path):
     """SIGINT while the first operation waits on a slow server."""
-    with serve(connect(), fault="delay:20") as server:
+    slow = _Slow(connect())
+    with serve(slow) as server:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pytest", str(REPO / "suites"), "-q", "-p",
              "no:cacheprovider", "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"),
              "--wbem-url", server.url, *map(str, outputs(tmp_path))],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
-        app = server._httpd.wsgi_app
-        deadline = time.monotonic() + 60
-        while app._requests == 0 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)  # until discovery waits for the server's first answer
-        assert app._requests, "the suites never reached the server"
-        time.sleep(0.5)
+        assert slow.asked.wait(60), "the suites never reached the server"
+        time.sleep(0.5)  # discovery waits for the server's first answer
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode != 0, out
