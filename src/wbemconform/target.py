@@ -85,6 +85,8 @@ class TargetOptions:
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
+    #: a profile knowledge base file (wbemconform.profiledefs) read before the built-in one
+    profile_defs: str | None = None
 
     @property
     def is_mock(self) -> bool:
