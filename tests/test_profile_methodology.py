@@ -5,6 +5,7 @@ an implemented GetCentralInstances): the embedded mock always names its
 interop namespace root/interop, and a zoo entry cannot implement an
 extrinsic method."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "profiles" / "schema"
 COMMON = REPO / "tests" / "defects" / "_common"
 GCI_ENTRY = REPO / "tests" / "defects" / "gci-declared-not-implemented" / "defect.mof"
+
+pytest_plugins = ["pytester"]
 
 
 # -- the knowledge base ---------------------------------------------------------------
@@ -253,3 +256,33 @@ def test_get_central_instances_that_disagree_fail():
 def test_get_central_instances_is_skipped_where_writes_are_not_allowed():
     verdict, message = _gci_run([HOST], allow_writes=False)
     assert verdict == "skip" and "--wbem-allow-writes" in message
+
+
+# -- the option, through pytest ----------------------------------------------------------
+
+UNLINKED = REPO / "tests" / "defects" / "autonomous-central-instances-unlinked"
+
+
+def _suites(pytester, *args):
+    return pytester.runpytest_subprocess(
+        str(REPO / "suites" / "test_registration.py"), "-p", "no:cacheprovider",
+        "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"),
+        "--wbem-mock-mof", str(UNLINKED / "defect.mof"), "-k", "central_class_methodology",
+        "-rfs", *map(str, args), timeout=120)
+
+
+def test_profile_defs_option_teaches_the_suites_a_profile(pytester, tmp_path):
+    out = tmp_path / "out.json"
+    result = _suites(pytester, "--wbem-profile-defs", UNLINKED / "profiles.toml",
+                     "--conformance-json", out)
+    result.stdout.fnmatch_lines(["*CI-2 [[]MUST[]] Contoso Appliance 1.0.0*returns nothing*"])
+    doc = json.loads(out.read_text())
+    assert doc["options"]["--wbem-profile-defs"] == str(UNLINKED / "profiles.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[profile]]\norganization = "Contoso"\n')
+    result = _suites(pytester, "--wbem-profile-defs", bad)
+    text = result.stdout.str() + result.stderr.str()
+    errors = {line for line in text.splitlines() if line.startswith("wbemconform: ERROR:")}
+    assert errors == {f"wbemconform: ERROR: {bad}:1: 'name' is required and must be a "
+                      "non-empty string"}, text
+    assert "Traceback" not in text and result.ret == 1
