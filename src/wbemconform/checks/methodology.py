@@ -204,8 +204,9 @@ def scoping_class_methodology(obs, profile):
     if na:
         return na
     if d.down_hops is None:
-        return not_applicable(f"the knowledge base ({d.origin}) gives no scoping class and "
-                              f"scoping path for {d.label}")
+        missing = "scoping path" if d.scoping_class else "scoping class and scoping path"
+        return not_applicable(f"the knowledge base ({d.origin}) gives no {missing} for "
+                              f"{d.label}")
     if not obs.scoping_profiles(profile):
         return not_applicable(f"no registered profile scopes {profile.label} through "
                               "CIM_ReferencedProfile, so there is no way down to check "
