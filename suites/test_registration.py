@@ -1,4 +1,5 @@
-"""Profile registration in the interop namespace (RP-*, CI-1)."""
+"""Profile registration in the interop namespace, the profile graph and the
+advertisement methodologies (RP-*, CI-*)."""
 
 import pytest
 
@@ -50,4 +51,44 @@ def test_referenced_profiles(verdict):
 
 @pytest.mark.requirement("CI-1")
 def test_central_instances_agree_with_pywbem(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-10")
+def test_advertise_types_rules(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-11")
+def test_organization_in_value_map(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-12")
+def test_referenced_profile_direction(verdict):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-13")
+def test_one_scoping_profile(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-14")
+def test_no_reference_cycles(verdict):
+    verdict.expect()
+
+
+@pytest.mark.requirement("CI-2")
+def test_central_class_methodology(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("CI-3")
+def test_scoping_class_methodology(verdict, profile):
+    verdict.expect()
+
+
+@pytest.mark.requirement("CI-4")
+def test_get_central_instances_method(verdict, profile):
     verdict.expect()

@@ -23,9 +23,26 @@ def _verdicts(name, rid):
     return {s: r for s, r in results.records[rid].items()}
 
 
+#: requirements that no zoo baseline can pass because of what the embedded
+#: mock itself cannot be (the manifests' mock_limits); their positive control
+#: is the named unit test instead
+POSITIVE_CONTROLS_ELSEWHERE = {
+    # pywbem_mock refuses a namespace named "interop" beside its root/interop
+    "NS-1": ("test_profile_methodology", "test_interop_namespace_named_interop_passes"),
+    # a zoo entry cannot give the mock an extrinsic method's implementation
+    "CI-4": ("test_profile_methodology", "test_get_central_instances_implemented_passes"),
+}
+
+
 @pytest.mark.parametrize("rid", IDS)
 def test_check_passes_on_a_correct_target(rid):
-    goods = [n for n in zoo.entries() if not zoo.manifest(n)["fails"]]
+    if rid in POSITIVE_CONTROLS_ELSEWHERE:
+        module, test = POSITIVE_CONTROLS_ELSEWHERE[rid]
+        assert callable(getattr(__import__(module), test, None)), \
+            f"{rid}: its positive control {module}.{test} is missing"
+        return
+    goods = [n for n in zoo.entries() if zoo.is_baseline(n)
+             and rid not in zoo.manifest(n).get("mock_limits", [])]
     seen = {}
     for name in goods:
         verdicts = _verdicts(name, rid)

@@ -195,7 +195,7 @@ def test_suites_against_a_faulty_server(pytester, tmp_path, mock, fault):
     assert doc["gate"]["passed"] is False
 
 
-MID_RUN = "after:20:http500"  # discovery is 16 requests; the checks then hit the fault
+MID_RUN = "after:30:http500"  # discovery is 26 requests; the checks then hit the fault
 
 
 def test_fault_mid_run_gives_errors_not_failures(pytester, mock):
@@ -250,10 +250,10 @@ def test_fault_mid_run_gives_clear_error_lines(pytester, mock):
 
 
 def test_fault_inside_get_central_instances_is_an_error(pytester, mock):
-    """Request 19 of this selection is the first of pywbem's get_central_instances
-    (16 discovery requests, then CI-1's forward traversal and the enumeration of
+    """Request 29 of this selection is the first of pywbem's get_central_instances
+    (26 discovery requests, then CI-1's forward traversal and the enumeration of
     CIM_ElementConformsToProfile)."""
-    with serve(mock, fault="after:18:http500") as server:
+    with serve(mock, fault="after:28:http500") as server:
         result = run_suites(pytester, "--wbem-url", server.url, "--wbem-timeout", "2",
                             "-k", "central_instances",
                             suites=REPO / "suites" / "test_registration.py")

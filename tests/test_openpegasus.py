@@ -52,6 +52,25 @@ EXPECTED_FAILURES = {
     ("RC-4", PG_ECTP, ""): "fail",
     ("RC-4", TEST_ECTP, "property-based"): "fail",
     ("RC-4", PG_ECTP, "property-based"): "fail",
+    # CI-2 (central class methodology), D1 again, seen from the profile:
+    # AssociatorNames(Array, AssocClass=CIM_ElementConformsToProfile,
+    # Role=ConformantStandard, ResultRole=ManagedElement) reaches SS1, SS2,
+    # MCS1, MCS2 (all CIM_ComputerSystem), but from MCS1 and MCS2 the reverse
+    # call (Role=ManagedElement, ResultRole=ConformantStandard) returns nothing.
+    ("CI-2", "Array 1.1.0", ""): "fail",
+    # RP-13 (a SHOULD): one SNIA subprofile registration serves several scoping
+    # profiles -- PG_SubProfileRequiresProfile has Antecedent Array and
+    # SomeSystemProfile for Block Server Performance and Disk Drive Lite, and
+    # Array, SomeSystemProfile and Server 1.1.0 for Indication 1.1.0; pywbem's
+    # scoping class methodology raises ModelError for them. SHOULD because
+    # neither DSP1033 nor SMI-S says one registration per use in words.
+    ("RP-13", "Block Server Performance 1.1.0", ""): "fail",
+    ("RP-13", "Disk Drive Lite 1.1.0", ""): "fail",
+    ("RP-13", "Indication 1.1.0", ""): "fail",
+    # NS-1 (a SHOULD): the interop namespace is root/interop, a name DSP1033
+    # 1.1 deprecates; EnumerateInstanceNames(CIM_RegisteredProfile) in
+    # "interop" is CIM_ERR_INVALID_NAMESPACE.
+    ("NS-1", "target", ""): "fail",
 }
 
 #: requirement -> {reason (a part of the message): how many subjects}
@@ -75,6 +94,33 @@ EXPECTED_NOT_APPLICABLE = {
     "RC-4": {"links no element in another namespace": 2},
     # 13 registered profiles have no conformance association
     "CI-1": {"no CIM_ElementConformsToProfile association names this profile": 13},
+    # RP-13 judges component profiles: Array, Computer System, both Servers
+    # and DMTF Profile Registration are autonomous (knowledge base), SMI-S a
+    # specification; SNIA Profile Registration (SMI-S does not say which it
+    # is) and OpenPegasus' SomeSystemProfile (a PG_RegisteredProfile) unknown
+    "RP-13": {"is an autonomous profile": 5, "is a specification profile": 1,
+              "is not known to be a component profile": 2},
+    # CI-2: Fan, CPU, Ethernet Port, Block Server Performance, Disk Drive Lite,
+    # Software 1.1.0/1.2.0 are component profiles CIM_ElementConformsToProfile
+    # links to nothing (AssociatorNames from them: 0); the knowledge base
+    # leaves out the central class of SNIA Indication (x2) and DMTF Profile
+    # Registration; SNIA Profile Registration and the three OpenPegasus
+    # profiles are not in it
+    "CI-2": {"links to nothing": 7, "gives no central class": 3,
+             "is not in the profile knowledge base": 4},
+    # CI-3: only component profiles with a knowledge base scoping path and a
+    # scoping profile; DMTF Indications has none (ProfReg -> Indications is
+    # Indications referencing Profile Registration, not scoping it)
+    "CI-3": {"is an autonomous profile": 5, "is a specification profile": 1,
+             "is not known to be a component profile": 2, "gives no central class": 2,
+             "no registered profile scopes": 1, "is not in the profile knowledge base": 2},
+}
+
+#: requirement -> {reason: how many subjects} of the verdicts "skip"
+EXPECTED_SKIPPED = {
+    # GetCentralInstances is an extrinsic method: without --wbem-allow-writes
+    # the suite does not invoke it (see test_get_central_instances_is_not_supported)
+    "CI-4": {"--wbem-allow-writes": 20},
 }
 
 
@@ -102,16 +148,19 @@ def results(openpegasus, tmp_path_factory):
 
 def test_every_non_pass_is_pinned_with_its_reason(results):
     run, doc = results
-    failures, not_applicable, other = {}, Counter(), []
+    failures, not_applicable, skipped, other = {}, Counter(), Counter(), []
     for rid, req in doc["requirements"].items():
         for label, rec in req["subjects"].items():
             key = _subject_key(rid, label)
             if rec["verdict"] in ("fail", "error"):
                 failures[key] = rec["verdict"]
-            elif rec["verdict"] == "not-applicable":
-                reasons = EXPECTED_NOT_APPLICABLE.get(rid, {})
+            elif rec["verdict"] in ("not-applicable", "skip"):
+                table, seen = ((EXPECTED_NOT_APPLICABLE, not_applicable)
+                               if rec["verdict"] == "not-applicable" else
+                               (EXPECTED_SKIPPED, skipped))
+                reasons = table.get(rid, {})
                 hit = next((r for r in reasons if r in rec["message"]), rec["message"])
-                not_applicable[(rid, hit)] += 1
+                seen[(rid, hit)] += 1
             elif rec["verdict"] != "pass":
                 other.append((key, rec["verdict"], rec["message"]))
     assert failures == EXPECTED_FAILURES
@@ -119,12 +168,15 @@ def test_every_non_pass_is_pinned_with_its_reason(results):
     assert dict(not_applicable) == {(rid, reason): n for rid, reasons in
                                     EXPECTED_NOT_APPLICABLE.items()
                                     for reason, n in reasons.items()}
+    assert dict(skipped) == {(rid, reason): n for rid, reasons in EXPECTED_SKIPPED.items()
+                             for reason, n in reasons.items()}
     # the gate: the MUST defects fail it; RC-4 is SHOULD on a DMTF target
     assert doc["flavor"] == "dmtf"
     assert doc["requirements"]["RC-4"]["level"] == "SHOULD"
     assert doc["gate"]["status"] == "failed"
     assert sorted({f["requirement"] for f in doc["gate"]["failures"]}) == \
-        ["PR-2", "RC-2", "TR-2", "TR-3", "TR-6"]
+        ["CI-2", "PR-2", "RC-2", "TR-2", "TR-3", "TR-6"]
+    assert {doc["requirements"][r]["level"] for r in ("RP-13", "NS-1")} == {"SHOULD"}
     assert run.returncode == 1, run.stdout[-2000:]
 
 
@@ -147,3 +199,53 @@ def test_profiles_of_the_same_name_and_version_are_distinct_subjects(results):
     assert len(labels) == 20 == len(set(labels))
     assert "Profile Registration 1.0.0 (DMTF)" in labels
     assert "Profile Registration 1.0.0 (SNIA)" in labels
+
+
+def test_the_profile_graph_and_the_methodologies(results):
+    """What the new DSP1033 requirements say of OpenPegasus' registrations,
+    beyond the pinned non-passes."""
+    _, doc = results
+    req = doc["requirements"]
+    rp12 = req["RP-12"]["subjects"]["target"]
+    # 10 judged: Fan/CPU/Ethernet Port -> Computer System (plain
+    # PG_ReferencedProfile, DMTF direction) and Array/Server -> their
+    # subprofiles (PG_SubProfileRequiresProfile, Antecedent = scoping); 7 not:
+    # ProfReg -> Indications (a reference), Server 1.2.0 -> SNIA ProfReg and
+    # SomeSystemProfile's five (not in the knowledge base)
+    assert rp12["verdict"] == "pass" and rp12["message"].startswith("10 link(s)")
+    assert "7 other link(s) not judged" in rp12["message"]
+    assert req["RP-14"]["subjects"]["target"]["verdict"] == "pass"
+    # the scoping class methodology of the DMTF component profiles goes from
+    # Computer System's test/TestProvider systems along CIM_SystemDevice; no
+    # fan is there (CIM_Fan is not even defined in test/TestProvider)
+    fan = req["CI-3"]["subjects"]["Fan 1.0.0"]
+    assert fan["verdict"] == "pass" and "reaches 0 CIM_Fan" in fan["message"]
+    assert "CIM_Fan is not defined in test/TestProvider" in fan["message"]
+    ns2 = req["NS-2"]["subjects"]["target"]
+    assert ns2["verdict"] == "pass" and "CIM_Namespace in root/interop" in ns2["message"]
+    assert doc["server"]["namespace_discovery"] == "CIM_Namespace in root/interop (17 instance(s))"
+
+
+def test_get_central_instances_is_not_supported(openpegasus, tmp_path):
+    """With writes allowed, CI-4 invokes GetCentralInstances on each
+    registration: OpenPegasus declares the method (CIM_RegisteredProfile,
+    schema 2.39) and answers CIM_ERR_NOT_SUPPORTED -- not implemented, which
+    DSP1033 1.1 allows. The operation log shows that nothing but
+    GetCentralInstances was sent beyond reads."""
+    out, log = tmp_path / "gci.json", tmp_path / "ops.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", str(REPO / "suites"), "-q", "-p", "no:cacheprovider",
+         "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "--wbem-url", openpegasus,
+         "--wbem-allow-writes", "-k", "test_get_central_instances_method",
+         "--conformance-json", str(out), "--wbem-operation-log", str(log)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    doc = json.loads(out.read_text())
+    verdicts = Counter((r["verdict"], "answers CIM_ERR_NOT_SUPPORTED" in r["message"])
+                       for r in doc["requirements"]["CI-4"]["subjects"].values())
+    assert verdicts == {("not-applicable", True): 20}
+    ops = [json.loads(line) for line in log.read_text().splitlines()]
+    writes = [o for o in ops if o["operation"] in ("CreateInstance", "ModifyInstance",
+                                                   "DeleteInstance", "InvokeMethod")]
+    assert len(writes) == 20
+    assert {(o["operation"], o["arguments"]["arg0"]) for o in writes} == \
+        {("InvokeMethod", "GetCentralInstances")}

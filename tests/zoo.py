@@ -23,11 +23,21 @@ def entries():
 def manifest(name):
     data = tomllib.loads((ZOO / name / "manifest.toml").read_text(encoding="utf-8"))
     unknown = set(data) - {"description", "fails", "providers", "flavor", "mofs", "quirks",
-                           "schema"}
+                           "schema", "profile_defs", "interop_namespace", "mock_limits"}
     assert not unknown, f"{name}/manifest.toml: unknown keys {unknown}"
     bad = set(data["fails"]) - set(catalog())
     assert not bad, f"{name}/manifest.toml: ids not in the catalog: {bad}"
+    stray = set(data.get("mock_limits", [])) - set(data["fails"])
+    assert not stray, f"{name}/manifest.toml: mock_limits not among fails: {stray}"
     return data
+
+
+def is_baseline(name):
+    """A correct target: it fails nothing, or only what the embedded mock
+    itself cannot do otherwise (its manifest's mock_limits, e.g. NS-1: the
+    mock's interop namespace is root/interop, never DSP1033 1.1's "interop")."""
+    data = manifest(name)
+    return not set(data["fails"]) - set(data.get("mock_limits", []))
 
 
 def options(name):
@@ -42,9 +52,11 @@ def options(name):
             pytest.skip(f"zoo entry {name} needs DMTF's CIM schema release {data['schema']}, "
                         f"which only CI clones have beside them (expected in {SCHEMAS})")
         schema = str(schema)
+    defs = str(folder / data["profile_defs"]) if data.get("profile_defs") else None
     return TargetOptions(mock_mof=mofs, mock_providers=providers,
                          mock_quirks=data.get("quirks", []), flavor=data.get("flavor", "auto"),
-                         mock_schema=schema)
+                         mock_schema=schema, profile_defs=defs,
+                         interop_namespace=data.get("interop_namespace"))
 
 
 def command(name):
@@ -55,6 +67,10 @@ def command(name):
     parts += [f"--wbem-mock-quirk {q}" for q in opts.mock_quirks]
     if opts.mock_schema:
         parts.append(f"--wbem-mock-schema {opts.mock_schema}")
+    if opts.profile_defs:
+        parts.append(f"--wbem-profile-defs {opts.profile_defs}")
+    if opts.interop_namespace:
+        parts.append(f"--wbem-interop-namespace {opts.interop_namespace}")
     if opts.flavor != "auto":
         parts.append(f"--wbem-flavor {opts.flavor}")
     return " ".join(parts)

@@ -29,13 +29,29 @@ from pywbem import CIM_ERR_INVALID_CLASS, CIMClass, CIMError, CIMInstanceName, W
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
 from .paths import ns_key, path_key, with_namespace
+from .profiledefs import (COMPONENT, ORGANIZATION_VALUES, KnowledgeBase, ProfileDef,
+                          ProfileDefsError, load_knowledge_base)
 from .target import Call, ServerError, Target, TargetSetupError
 
 __all__ = ["Observations", "Outcome", "Profile", "Association", "Link", "ECTP", "RP",
-           "PROFILE_ROLE", "ELEMENT_ROLE", "path_key", "ns_key"]
+           "PROFILE_ROLE", "ELEMENT_ROLE", "path_key", "ns_key", "NamespaceDiscovery",
+           "RefLink", "REFERENCED_PROFILE", "SUBPROFILE_REQUIRES", "FROM_ENUMERATION",
+           "FROM_ELEMENT", "NAMESPACE_CLASSES"]
 
 ECTP = "CIM_ElementConformsToProfile"
 RP = "CIM_RegisteredProfile"
+REFERENCED_PROFILE = "CIM_ReferencedProfile"
+SUBPROFILE_REQUIRES = "CIM_SubProfileRequiresProfile"
+REGISTERED_SUBPROFILE = "CIM_RegisteredSubProfile"
+#: the classes a server may list its namespaces with, in the order pywbem
+#: tries them (WBEMServer.NAMESPACE_CLASSNAMES): SMI-S/DSP0200's CIM_Namespace,
+#: DSP1092's CIM_WBEMServerNamespace, WMI's __Namespace
+NAMESPACE_CLASSES = ("CIM_Namespace", "CIM_WBEMServerNamespace", "__Namespace")
+#: __Namespace lists the children of the namespace it is enumerated in:
+#: discovery walks down from root, this deep and this wide at most
+NAMESPACE_DEPTH, NAMESPACE_LIMIT = 8, 500
+#: central instances probed per (class, namespace) for element-side links
+CENTRAL_PROBES = 25
 TARGET_NS = "MSFT_TargetNamespace"
 PROFILE_ROLE = "ConformantStandard"
 ELEMENT_ROLE = "ManagedElement"
@@ -107,6 +123,11 @@ class Profile:
         return f"{self.name or self.path.keybindings.get('InstanceID')} {self.version or '?'}"
 
 
+#: how a link was found: listed by an enumeration of the association class,
+#: or returned only by ReferenceNames from the managed element
+FROM_ENUMERATION, FROM_ELEMENT = "enumeration", "element-side"
+
+
 @dataclass(frozen=True)
 class Link:
     """One (profile, element) pair an association instance states."""
@@ -114,10 +135,37 @@ class Link:
     profile: CIMInstanceName  # with namespace
     element: CIMInstanceName  # with namespace
     classname: str  # the association instance's class
+    #: FROM_ENUMERATION, or FROM_ELEMENT when no enumeration lists it
+    source: str = field(default=FROM_ENUMERATION, compare=False)
+    #: the association instance's path as the server gave it (element-side links)
+    path: CIMInstanceName | None = field(default=None, compare=False)
 
     @property
     def key(self):
         return (path_key(self.profile), path_key(self.element))
+
+    @property
+    def how(self):
+        """How the link is known, for messages."""
+        if self.source == FROM_ELEMENT:
+            return (f"returned by ReferenceNames from the element in "
+                    f"{self.element.namespace} (no enumeration lists it)")
+        return "enumerated"
+
+
+@dataclass
+class NamespaceDiscovery:
+    """How the server's namespaces were found: the class that listed them
+    (CIM_Namespace, CIM_WBEMServerNamespace or __Namespace), the names, and
+    the operations that tell."""
+
+    method: str | None  # the class, or None when no class lists any namespace
+    names: list
+    description: str
+    calls: list = field(default_factory=list)
+
+    def lists(self, namespace) -> bool:
+        return ns_key(namespace) in {ns_key(n) for n in self.names}
 
 
 @dataclass
@@ -176,6 +224,22 @@ class Association:
         """The namespaces the WMI document wants it declared in: the interop
         namespace and each implementation namespace."""
         return [self.interop_ns, *self.impl_namespaces]
+
+
+@dataclass
+class RefLink:
+    """One CIM_ReferencedProfile instance: Antecedent, Dependent, and whether
+    its class is a CIM_SubProfileRequiresProfile (whose Antecedent is, by the
+    schema, the scoping profile of its Dependent)."""
+
+    path: CIMInstanceName
+    classname: str
+    antecedent: CIMInstanceName | None
+    dependent: CIMInstanceName | None
+    subprofile: bool = False
+
+    def __str__(self):
+        return f"{self.classname}(Antecedent={self.antecedent}, Dependent={self.dependent})"
 
 
 def target_namespace(prop):
@@ -358,13 +422,16 @@ class Observations:
 
     @cached_property
     def server_info(self) -> dict:
-        """{brand, description} of the CIM_ObjectManager, when the server has one."""
+        """{brand, description} of the CIM_ObjectManager, when the server has
+        one, and how its namespaces were found (namespace_discovery)."""
         out = self.op("EnumerateInstances", "CIM_ObjectManager", namespace=self.interop_ns)
+        info = {}
         if out.ok and out.value:
             om = out.value[0]
-            return {"brand": om.get("ElementName") or om.get("Name"),
+            info = {"brand": om.get("ElementName") or om.get("Name"),
                     "description": om.get("Description")}
-        return {}
+        info["namespace_discovery"] = self.namespace_discovery.description
+        return info
 
     @cached_property
     def organization_names(self) -> dict:
@@ -435,16 +502,71 @@ class Observations:
         return {p.key: p for p in self.all_profiles}
 
     @cached_property
-    def namespaces(self) -> list:
-        """The server's namespaces: CIM_Namespace in the interop namespace, plus
-        every namespace an MSFT_TargetNamespace of an interop class names."""
-        seen = {ns_key(self.interop_ns): self.interop_ns}
-        out = self.op("EnumerateInstances", "CIM_Namespace", namespace=self.interop_ns)
-        if out.ok:
+    def namespace_discovery(self) -> NamespaceDiscovery:
+        """The server's namespaces as it lists them: the first of
+        CIM_Namespace and CIM_WBEMServerNamespace (in the interop namespace)
+        with instances, else __Namespace walked down from root."""
+        calls, tried = [], []
+        for classname in NAMESPACE_CLASSES[:2]:
+            out = self.op("EnumerateInstances", classname, namespace=self.interop_ns)
+            calls.append(out.call)
+            if not out.ok:
+                tried.append(f"{classname}: {out.error_name}")
+                continue
+            names = []
             for inst in out.value:
                 name = inst.get("Name")
-                if name:
-                    seen.setdefault(ns_key(name), name.strip("/"))
+                if isinstance(name, str) and name.strip("/"):
+                    names.append(name.strip("/"))
+            if names:
+                return NamespaceDiscovery(
+                    classname, _unique(names),
+                    f"{classname} in {self.interop_ns} ({len(out.value)} instance(s))", calls)
+            tried.append(f"{classname}: no instances")
+        names, walked = self._walk_namespace_class(calls)
+        if names:
+            return NamespaceDiscovery(
+                "__Namespace", names,
+                f"__Namespace from root ({walked} namespace(s) asked; "
+                + "; ".join(tried) + f" in {self.interop_ns})", calls)
+        tried.append("__Namespace from root: nothing")
+        return NamespaceDiscovery(None, [], "no namespace class lists a namespace ("
+                                  + "; ".join(tried) + ")", calls)
+
+    def _walk_namespace_class(self, calls):
+        """Namespaces under root by __Namespace (WMI: each namespace lists its
+        children): ([names], namespaces asked); no names unless root has a child."""
+        found, queue, asked, seen = [], [("root", 0)], 0, {"root"}
+        while queue and asked < NAMESPACE_LIMIT:
+            ns, depth = queue.pop(0)
+            out = self.op("EnumerateInstanceNames", "__Namespace", namespace=ns)
+            asked += 1
+            if len(calls) < 6:
+                calls.append(out.call)
+            if not out.ok:
+                continue
+            if ns == "root":
+                found.append(ns)
+            for path in out.value:
+                child = path.keybindings.get("Name")
+                if not isinstance(child, str) or not child.strip("/\\"):
+                    continue
+                full = f"{ns}/{child.strip('/')}"
+                if ns_key(full) not in seen:
+                    seen.add(ns_key(full))
+                    found.append(full)
+                    if depth < NAMESPACE_DEPTH:
+                        queue.append((full, depth + 1))
+        return (found if len(found) > 1 else []), asked
+
+    @cached_property
+    def namespaces(self) -> list:
+        """The server's namespaces: the interop namespace, those its namespace
+        class lists (:attr:`namespace_discovery`), and every namespace an
+        MSFT_TargetNamespace of an interop class names."""
+        seen = {ns_key(self.interop_ns): self.interop_ns}
+        for name in self.namespace_discovery.names:
+            seen.setdefault(ns_key(name), name)
         listed = self.op("EnumerateClassNames", namespace=self.interop_ns, ClassName=ECTP,
                          DeepInheritance=True)
         for name in (listed.value or []) if listed.ok else []:
@@ -502,6 +624,179 @@ class Observations:
                 return name
         return None
 
+    # -- the profile knowledge base and the profile graph ---------------------------------
+
+    @cached_property
+    def profile_defs(self) -> KnowledgeBase:
+        """The knowledge base: --wbem-profile-defs (TargetOptions.profile_defs)
+        first, then the built-in entries; TargetSetupError (one line) when the
+        user's file cannot be used."""
+        options = getattr(self.target, "options", None)
+        try:
+            return load_knowledge_base(getattr(options, "profile_defs", None))
+        except ProfileDefsError as exc:
+            raise TargetSetupError(str(exc)) from None
+
+    def organization_name(self, profile) -> str | None:
+        """The organization as the knowledge base names it: the Values entry of
+        RegisteredOrganization, or OtherRegisteredOrganization for 1 (Other)."""
+        org = profile.instance.get("RegisteredOrganization")
+        if org == ORG_OTHER:
+            return (profile.instance.get("OtherRegisteredOrganization") or "").strip() or None
+        name = self.organization_names.get(org)
+        if name:
+            return name
+        return next((n.upper() for n, v in ORGANIZATION_VALUES.items() if v == org), None)
+
+    def definition(self, profile) -> ProfileDef | None:
+        """The knowledge base entry of a registered profile, or None."""
+        key = ("definition", profile.key, None)
+        if key not in self._derived:
+            self._derived[key] = self.profile_defs.find(
+                self.organization_name(profile), profile.name, profile.version)
+        return self._derived[key]
+
+    def profile_type(self, profile) -> str | None:
+        """autonomous | component | specification: the knowledge base's word;
+        else component for a CIM_RegisteredSubProfile (which, by the schema,
+        requires a scoping profile); else None (unknown)."""
+        d = self.definition(profile)
+        if d is not None:
+            return d.type
+        if self.is_a(self.interop_ns, profile.path.classname, REGISTERED_SUBPROFILE):
+            return COMPONENT
+        return None
+
+    def direction_of(self, profile) -> str | None:
+        """dmtf | snia | None: how CIM_ReferencedProfile links this profile to
+        its scoping profile (the knowledge base's word, else its organization's)."""
+        d = self.definition(profile)
+        if d is not None and d.direction:
+            return d.direction
+        org = profile.instance.get("RegisteredOrganization")
+        return next((n for n, v in ORGANIZATION_VALUES.items() if v == org), None)
+
+    @cached_property
+    def referenced_profiles(self) -> Outcome:
+        """EnumerateInstances of CIM_ReferencedProfile in the interop namespace."""
+        return self.op("EnumerateInstances", REFERENCED_PROFILE, namespace=self.interop_ns)
+
+    @cached_property
+    def reference_links(self) -> list:
+        """[RefLink] of every CIM_ReferencedProfile instance."""
+        out = self.referenced_profiles
+        links = []
+        for inst in (out.value or []) if out.ok else []:
+            ante, dep = inst.get("Antecedent"), inst.get("Dependent")
+            ante = _with_ns(ante, self.interop_ns) if isinstance(ante, CIMInstanceName) else None
+            dep = _with_ns(dep, self.interop_ns) if isinstance(dep, CIMInstanceName) else None
+            sub = self.is_a(self.interop_ns, inst.classname, SUBPROFILE_REQUIRES)
+            links.append(RefLink(_with_ns(inst.path, self.interop_ns), inst.classname,
+                                 ante, dep, sub))
+        return links
+
+    def scoping_profiles(self, profile) -> list:
+        """[(scoping profile path, RefLink)]: the profiles at the referencing end
+        of the links that name this profile as the referenced one -- the
+        Antecedent of a CIM_SubProfileRequiresProfile or, on a plain
+        CIM_ReferencedProfile, the Dependent (DMTF) or the Antecedent (SNIA),
+        by the profile's reference direction (as pywbem's
+        get_central_instances follows them). A plain link of a profile whose
+        direction is unknown names none."""
+        direction = self.direction_of(profile)
+        out = {}
+        for link in self.reference_links:
+            if link.antecedent is None or link.dependent is None:
+                continue
+            if link.subprofile or direction == "snia":
+                mine, other = link.dependent, link.antecedent
+            elif direction == "dmtf":
+                mine, other = link.antecedent, link.dependent
+            else:
+                continue
+            if path_key(mine) == profile.key and path_key(other) != profile.key:
+                out.setdefault(path_key(other), (other, link))
+        return list(out.values())
+
+    # -- central instances -----------------------------------------------------------
+
+    def conformance_filter(self, ns) -> str | None:
+        """CIM_ElementConformsToProfile where ``ns`` defines it (so a filter may
+        name it there), else None."""
+        return ECTP if self.has_class(ns, ECTP) else None
+
+    def central_forward(self, path) -> Outcome:
+        """The central class methodology from a registered profile:
+        AssociatorNames over CIM_ElementConformsToProfile to the managed elements."""
+        return self.op("AssociatorNames", path, AssocClass=self.conformance_filter(
+            path.namespace or self.interop_ns), Role=PROFILE_ROLE, ResultRole=ELEMENT_ROLE)
+
+    def central_reverse(self, element) -> Outcome:
+        """From a managed element, in its namespace, back to its profiles."""
+        return self.op("AssociatorNames", element, AssocClass=self.conformance_filter(
+            element.namespace or self.interop_ns), Role=ELEMENT_ROLE, ResultRole=PROFILE_ROLE)
+
+    @cached_property
+    def conformance_namespaces(self) -> list:
+        """The namespaces that define CIM_ElementConformsToProfile (the interop
+        namespace first): where conformance can be served at all."""
+        out = []
+        for ns in self.namespaces:
+            listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
+                             DeepInheritance=True)
+            if listed.ok:
+                out.append(ns)
+        return out
+
+    def central_class_instances(self, classname) -> dict:
+        """{namespace: Outcome} of EnumerateInstanceNames of a central class in
+        every namespace where conformance is served or where linked elements
+        live; only the namespaces that answer."""
+        spaces = list(self.conformance_namespaces)
+        for assoc in self.associations:
+            spaces += [ns for ns in assoc.element_ns if ns_key(ns) not in map(ns_key, spaces)]
+        out = {}
+        for ns in spaces:
+            listing = self.op("EnumerateInstanceNames", classname, namespace=ns)
+            if listing.ok:
+                out[ns] = listing
+        return out
+
+    def is_a_anywhere(self, classname, base, namespaces=()) -> bool:
+        """Whether ``classname`` is a ``base``, as the first of ``namespaces``
+        (then the interop namespace and the conformance namespaces) that
+        defines ``classname`` says."""
+        if classname.lower() == base.lower():
+            return True
+        for ns in [*namespaces, self.interop_ns, *self.conformance_namespaces]:
+            if self.has_class(ns, classname):
+                return self.is_a(ns, classname, base)
+        return False
+
+    def _element_side_paths(self) -> dict:
+        """{class lower: {ns key: [association paths]}}: the conformance
+        associations ReferenceNames reaches from the instances of the central
+        classes of the registered profiles the knowledge base knows -- so an
+        association that neither enumeration nor the profile's side shows is
+        still found (at most CENTRAL_PROBES instances per class and namespace)."""
+        classes = sorted({d.central_class for p in self.profiles
+                          if (d := self.definition(p)) is not None and d.central_class},
+                         key=str.lower)
+        out = {}
+        for ns in self.conformance_namespaces if classes else ():
+            for classname in classes:
+                listing = self.op("EnumerateInstanceNames", classname, namespace=ns)
+                if not listing.ok:
+                    continue
+                for path in sorted(listing.value, key=str)[:CENTRAL_PROBES]:
+                    refs = self.op("ReferenceNames", _with_ns(path, ns), ResultClass=ECTP,
+                                   Role=ELEMENT_ROLE)
+                    for ref in (refs.value or []) if refs.ok else []:
+                        out.setdefault(ref.classname.lower(), {}).setdefault(
+                            ns_key(ns), {})[path_key(ref, ns)] = _with_ns(ref, ns)
+        return {lc: {k: list(v.values()) for k, v in by_ns.items()}
+                for lc, by_ns in out.items()}
+
     # -- associations -------------------------------------------------------------------
 
     @cached_property
@@ -526,15 +821,24 @@ class Observations:
                     base = self.get_class(ns, ECTP)
                     if base is not None:
                         declared.setdefault(lc, {})[ns_key(ns)] = (ns, base)
+        reached = self._element_side_paths()
+        for lc, by_ns in reached.items():
+            for key, paths in by_ns.items():
+                if key in declared.get(lc, {}):
+                    continue
+                ns = self.spelling(key)
+                decl = self.get_class(ns, paths[0].classname)
+                if decl is not None:
+                    declared.setdefault(lc, {})[key] = (ns, decl)
         out = []
         for lc, spots in declared.items():
-            if lc == ECTP.lower() and not instances.get(lc):
+            if lc == ECTP.lower() and not instances.get(lc) and not reached.get(lc):
                 continue  # the base class is a subject only when it has instances of its own
             decls = {k: d for k, (_, d) in spots.items()}
             names = {k: n for k, (n, _) in spots.items()}
             classname = next(iter(decls.values())).classname
             assoc = Association(classname, decls, names, self.interop_ns)
-            self._fill_links(assoc, instances.get(lc, {}))
+            self._fill_links(assoc, instances.get(lc, {}), reached.get(lc, {}))
             out.append(assoc)
         for assoc in out:
             assoc.profile_labels = [p.label for p in self.linked_profiles(assoc)]
@@ -557,8 +861,10 @@ class Observations:
                     _with_ns(path, ns)
         return {lc: list(paths.values()) for lc, paths in out.items()}
 
-    def _fill_links(self, assoc, paths_by_ns):
-        """The links, instance namespaces and element namespaces of a class."""
+    def _fill_links(self, assoc, paths_by_ns, reached_by_ns=None):
+        """The links, instance namespaces and element namespaces of a class:
+        from its enumerations, then (as FROM_ELEMENT links) what ReferenceNames
+        from the central instances returned and no enumeration listed."""
         element_ns = {}
         for key in sorted(paths_by_ns, key=lambda k: (k != ns_key(self.interop_ns), k)):
             paths = paths_by_ns[key]
@@ -575,6 +881,19 @@ class Observations:
                 assoc.links.setdefault(link.key, link)
                 element_ns.setdefault(ns_key(link.element.namespace),
                                       self.spelling(link.element.namespace))
+        for key in sorted(reached_by_ns or {}):
+            ns = self.spelling(key)
+            for path in reached_by_ns[key]:
+                cs = path.keybindings.get(PROFILE_ROLE)
+                me = path.keybindings.get(ELEMENT_ROLE)
+                if not isinstance(cs, CIMInstanceName) or not isinstance(me, CIMInstanceName):
+                    continue
+                link = Link(_with_ns(cs, ns), _with_ns(me, ns), path.classname,
+                            FROM_ELEMENT, path)
+                if link.key not in assoc.links:
+                    assoc.links[link.key] = link
+                    element_ns.setdefault(ns_key(link.element.namespace),
+                                          self.spelling(link.element.namespace))
         if not element_ns:  # no instance to learn from: what the declarations say
             guess = self._declared_element_namespace(assoc)
             if guess:
@@ -778,6 +1097,15 @@ class Observations:
 
 def _with_ns(path, ns):
     return with_namespace(path, ns)
+
+
+def _unique(names):
+    seen, out = set(), []
+    for name in names:
+        if ns_key(name) not in seen:
+            seen.add(ns_key(name))
+            out.append(name)
+    return out
 
 
 def _profile_matches(profile, spec):

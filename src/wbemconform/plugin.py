@@ -59,6 +59,7 @@ MOCK_SCHEMA = "--wbem-mock-schema"
 MOCK_DIALECT = "--wbem-mock-dialect"
 FLAVOR = "--wbem-flavor"
 PROFILE = "--wbem-profile"
+PROFILE_DEFS = "--wbem-profile-defs"
 ALLOW_WRITES = "--wbem-allow-writes"
 HYPOTHESIS_PROFILE = "--wbem-hypothesis-profile"
 OPERATION_LOG = "--wbem-operation-log"
@@ -66,7 +67,8 @@ JSON = "--conformance-json"
 REPORT = "--conformance-report"
 WAIVERS = "--conformance-waivers"
 #: options whose values are paths (recorded absolute, for Reproduce commands)
-PATH_OPTIONS = (CA_CERTS, MOCK_MOF, MOCK_SCHEMA, OPERATION_LOG, JSON, REPORT, WAIVERS)
+PATH_OPTIONS = (CA_CERTS, MOCK_MOF, MOCK_SCHEMA, OPERATION_LOG, JSON, REPORT, WAIVERS,
+                PROFILE_DEFS)
 #: options never recorded anywhere
 SECRET_OPTIONS = (PASSWORD,)
 
@@ -118,6 +120,9 @@ def pytest_addoption(parser):
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
     g.addoption(PROFILE, metavar="NAME[:VERSION]", action="append", default=[],
                 help="check only these registered profiles (repeatable)")
+    g.addoption(PROFILE_DEFS, metavar="FILE",
+                help="a TOML profile knowledge base (central class, scoping class and path, "
+                     "autonomous or component) read before the built-in one")
     g.addoption(ALLOW_WRITES, action="store_true",
                 help="allow write operations against --wbem-url (PR-5 needs them)")
     g.addoption(HYPOTHESIS_PROFILE, metavar="NAME", default=None,
@@ -171,7 +176,8 @@ def _target_options(config) -> TargetOptions:
         interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
         mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK),
         mock_schema=_abspath(opt(MOCK_SCHEMA)), mock_dialect=opt(MOCK_DIALECT), flavor=opt(FLAVOR),
-        profiles=opt(PROFILE), allow_writes=opt(ALLOW_WRITES))
+        profiles=opt(PROFILE), allow_writes=opt(ALLOW_WRITES),
+        profile_defs=_abspath(opt(PROFILE_DEFS)))
 
 
 def _command_options(config):

@@ -36,8 +36,8 @@ from .checks import Verdict, capture_judges, has_check, run_check, variants
 from .observe import Observations
 from .results import TARGET_SUBJECT, Results
 from .secrets import Secrets
-from .target import (WRITE_OPERATIONS, ServerError, TargetOptions, TargetSetupError,
-                     WriteRefused, open_target, redact_url)
+from .target import (ServerError, TargetOptions, TargetSetupError,
+                     WriteRefused, is_write, open_target, redact_url)
 from .waivers import find_waiver
 
 __all__ = ["Session", "SetupFailed", "Gate", "RunOptions", "PROPERTY_VARIANT",
@@ -330,7 +330,7 @@ class Session:
         """(total, by requirement, writes sent to the target)."""
         calls = self._target.calls if self._target is not None else []
         by_req = Counter(c.requirement or "discovery" for c in calls)
-        writes = sum(1 for c in calls if c.operation in WRITE_OPERATIONS
+        writes = sum(1 for c in calls if is_write(c.operation, [c.args.get("arg0")])
                      and c.outcome != "refused")
         return {"total": len(calls), "by_requirement": dict(by_req), "writes": writes}
 

@@ -29,7 +29,20 @@ from .transport import (DEFAULT_MAX_RESPONSE_BYTES, Secret, TargetSetupError, re
 
 __all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
            "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
+           "is_write", "READ_ONLY_METHODS",
            "CAPABILITIES"]
+
+#: extrinsic methods that only read (DSP1033 1.1's GetCentralInstances returns the
+#: central instances): InvokeMethod of one of these is not a write
+READ_ONLY_METHODS = frozenset({"getcentralinstances"})
+
+
+def is_write(operation, args=()) -> bool:
+    """Whether an operation may change the target (never sent unless allowed)."""
+    if operation == "InvokeMethod" and args and str(args[0]).lower() in READ_ONLY_METHODS:
+        return False
+    return operation in WRITE_OPERATIONS
+
 
 #: operations a URL target may have under way at once (--wbem-workers)
 DEFAULT_WORKERS = 4
@@ -79,6 +92,8 @@ class TargetOptions:
     flavor: str = "auto"
     profiles: list = field(default_factory=list)
     allow_writes: bool = False
+    #: a profile knowledge base file (wbemconform.profiledefs) read before the built-in one
+    profile_defs: str | None = None
 
     def __post_init__(self):
         if self.password is not None and not isinstance(self.password, Secret):
@@ -196,9 +211,9 @@ class Target:
     def __repr__(self):
         return f"<Target {self.description} ({self.tls_description})>"
 
-    def _refuse(self, operation, desc):
+    def _refuse(self, operation, desc, args=()):
         """The Call and exception for an operation that must not be sent, or None."""
-        if operation in WRITE_OPERATIONS and not self.allow_writes:
+        if is_write(operation, args) and not self.allow_writes:
             return (Call(operation, desc, "refused", "not sent: writes not allowed", 0.0,
                          self.current_requirement),
                     WriteRefused(f"{operation} not sent to {self}: writes are not allowed "
@@ -252,7 +267,7 @@ class Target:
         """Issue one operation. Returns its result; raises CIMError (an
         answer), ServerError (transport) or WriteRefused."""
         desc = describe_args(args, kwargs)
-        refused = self._refuse(operation, desc)
+        refused = self._refuse(operation, desc, args)
         if refused is not None:
             call, error = refused
             if isinstance(error, ServerError) and self.failure is None:
@@ -280,7 +295,7 @@ class Target:
                 except (CIMError, ServerError, WriteRefused) as exc:
                     out.append((None, exc))
             return out
-        if any(op in WRITE_OPERATIONS for op, _, _ in requests):
+        if any(is_write(op, args) for op, args, _ in requests):
             raise ValueError("call_many issues reads only")
         pool = self._worker_connections()
         slots = queue.SimpleQueue()
@@ -301,7 +316,7 @@ class Target:
                                 thread_name_prefix="wbemconform-worker") as ex:
             issued = list(ex.map(work, requests))
         for (op, args, kwargs), (call, result, error) in zip(requests, issued):
-            refused = self._refuse(op, call.args)
+            refused = self._refuse(op, call.args, args)
             if refused is not None:  # after a failure, or the run budget spent
                 call, error = refused
                 result = None

@@ -129,4 +129,5 @@ def run_check(req, obs, subject, variant=""):
 
 
 # register the checks
-from . import profiles, classes, traversal, filters, provider, properties  # noqa: E402,F401
+from . import (profiles, classes, traversal, filters, provider, properties,  # noqa: E402,F401
+               graph, methodology, interop)

@@ -189,3 +189,119 @@ def central_instances(obs, profile):
                "profile's associations does not")
     return j.verdict(f"get_central_instances finds the {len(ours)} element(s) traversal over "
                      "the profile's associations finds")
+
+
+# -- registration details (RP-10, RP-11) -------------------------------------------------
+
+NOT_ADVERTISED = 2
+
+
+def _declared_property(obs, profile, name):
+    """(the property as the profile's own class declares it in the interop
+    namespace, with inherited qualifiers, or None; the GetClass outcome)."""
+    out = obs.op("GetClass", profile.path.classname, namespace=obs.interop_ns,
+                 LocalOnly=False, IncludeQualifiers=True)
+    prop = out.value.properties.get(name) if out.ok else None
+    return prop, out
+
+
+def _qualifier(prop, name):
+    qual = prop.qualifiers.get(name) if prop is not None else None
+    return qual.value if qual is not None else None
+
+
+def value_map(prop):
+    """[(low, high, value name, entry text, is a range)] of a ValueMap: a
+    single value has low == high; "a..b", "..b", "a.." and ".." are ranges
+    (None: open)."""
+    raw = _qualifier(prop, "ValueMap") or []
+    names = _qualifier(prop, "Values") or []
+    out = []
+    for i, entry in enumerate(raw):
+        name = names[i] if i < len(names) else ""
+        text = str(entry).strip()
+        try:
+            if ".." in text:
+                lo, _, hi = text.partition("..")
+                out.append((int(lo) if lo.strip() else None, int(hi) if hi.strip() else None,
+                            name, text, True))
+            else:
+                out.append((int(text), int(text), name, text, False))
+        except ValueError:
+            continue  # not an integer ValueMap entry: nothing to compare with
+    return out
+
+
+def _place(value, entries):
+    """(entry text, value name, is a single value) of the ValueMap entry that
+    holds ``value``, single values first; None when none does."""
+    for lo, _, name, text, ranged in entries:
+        if not ranged and lo == value:
+            return text, name, True
+    for lo, hi, name, text, ranged in entries:
+        if ranged and (lo is None or value >= lo) and (hi is None or value <= hi):
+            return text, name, False
+    return None
+
+
+def _reserved(name):
+    """A ValueMap range that is not for implementations: DMTF's ".." ("DMTF
+    Reserved"); vendor ranges ("Vendor Reserved", "Vendor Specific") are theirs."""
+    lowered = (name or "").lower()
+    return "vendor" not in lowered
+
+
+@check("RP-10")
+def advertise_types_rules(obs, profile):
+    types = profile.instance.get("AdvertiseTypes")
+    prop, decl = _declared_property(obs, profile, "AdvertiseTypes")
+    cls = profile.path.classname
+    j = Judge().see(_listing(obs), decl)
+    if types is None:
+        required = _qualifier(prop, "Required") is True
+        text = str(_qualifier(prop, "Description") or "")
+        if not required:
+            return not_applicable(f"AdvertiseTypes is null, and {cls} does not declare it "
+                                  "[Required] (older schemas: null means 2, Not Advertised)")
+        if "null" in text.lower():
+            return not_applicable(f"AdvertiseTypes is null; {cls} declares it [Required] but "
+                                  "its description says null means 2 (Not Advertised)")
+        j.fail(f"{profile.path}: AdvertiseTypes is null, but {cls} declares it [Required] "
+               "(to say the profile is not advertised, it is {2}, Not Advertised)", decl)
+        return j.verdict("")
+    types = [int(t) if t is not None else None for t in types]
+    if NOT_ADVERTISED in types and len(types) > 1:
+        j.fail(f"{profile.path}: AdvertiseTypes {types} holds 2 (Not Advertised) beside other "
+               "entries; 2 must be the only entry")
+    entries = value_map(prop)
+    for i, t in enumerate(types):
+        if entries and (t is None or _place(t, entries) is None):
+            j.fail(f"{profile.path}: AdvertiseTypes[{i}] = {t} is not a value of its ValueMap "
+                   f"{_qualifier(prop, 'ValueMap')}", decl)
+    return j.verdict(f"AdvertiseTypes {types}: "
+                     + ("Not Advertised, alone" if types == [NOT_ADVERTISED] else
+                        "values of its ValueMap, without 2 (Not Advertised)"))
+
+
+@check("RP-11")
+def organization_in_value_map(obs, profile):
+    org = profile.instance.get("RegisteredOrganization")
+    if org is None:
+        return not_applicable("RegisteredOrganization is null (RP-2 judges that)")
+    prop, decl = _declared_property(obs, profile, "RegisteredOrganization")
+    entries = value_map(prop)
+    if not entries:
+        return not_applicable(f"{profile.path.classname} declares no integer ValueMap for "
+                              "RegisteredOrganization to compare with")
+    j = Judge().see(_listing(obs), decl)
+    place = _place(org, entries)
+    if place is None:
+        j.fail(f"{profile.path}: RegisteredOrganization {org} is not a value of its ValueMap "
+               f"{_qualifier(prop, 'ValueMap')}: clients cannot name the organization "
+               "(pywbem's get_selected_profiles maps it through the ValueMap)", decl)
+    elif not place[2] and _reserved(place[1]):
+        j.fail(f"{profile.path}: RegisteredOrganization {org} is in the ValueMap range "
+               f"{place[0]!r} ({place[1] or 'no Values entry'}): a reserved range, not an "
+               "organization; use 1 (Other) with OtherRegisteredOrganization", decl)
+    shown = f"{int(org)} ({place[1]})" if place else str(org)
+    return j.verdict(f"RegisteredOrganization {shown} is a value of its ValueMap")

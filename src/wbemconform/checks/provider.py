@@ -5,7 +5,7 @@ from __future__ import annotations
 from pywbem import CIMError, CIMInstance
 from pywbem import CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED
 
-from ..observe import ECTP, path_key
+from ..observe import ECTP, FROM_ELEMENT, ns_key, path_key
 from ..target import WriteRefused
 from . import Judge, check, not_applicable
 from .traversal import _missing_like
@@ -48,7 +48,22 @@ def enumeration_works(obs, assoc):
                 j.fail(f"in {ns}, EnumerateInstances({assoc.classname}) returns none of its "
                        f"instances, but EnumerateInstanceNames of {ECTP} lists them", insts)
             counts.append(f"{len(a)} in {ns}")
+            _unlisted_links(obs, assoc, ns, b, j, names)
     return j.verdict("enumeration works: " + ", ".join(counts))
+
+
+def _unlisted_links(obs, assoc, ns, listed, j, evidence):
+    """Association instances ReferenceNames returned from an element in ``ns``
+    (links found from the element side only) that the enumeration of the
+    class there does not list."""
+    for link in assoc.links.values():
+        if link.source != FROM_ELEMENT or link.path is None or \
+                ns_key(link.path.namespace) != ns_key(ns) or \
+                link.classname.lower() != assoc.classname.lower():
+            continue
+        if path_key(link.path, ns) not in listed:
+            j.fail(f"in {ns}, ReferenceNames from {link.element} returns {link.path}, which "
+                   f"EnumerateInstanceNames({assoc.classname}) there does not list", evidence)
 
 
 @check("PR-2")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pywbem import CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED, CIMInstanceName
 
-from ..observe import ELEMENT_ROLE, PROFILE_ROLE, ns_key, path_key
+from ..observe import ELEMENT_ROLE, FROM_ENUMERATION, PROFILE_ROLE, ns_key, path_key
 from . import Judge, check, not_applicable
 
 SAMPLE = 10  # elements probed where one call per element adds nothing new
@@ -140,10 +140,10 @@ def both_sides_agree(obs, assoc):
     # every enumerated pair is seen from both ends ...
     for key, link in sorted(assoc.links.items()):
         if key not in forward:
-            j.fail(f"enumerated, but not reached from the profile's side: "
+            j.fail(f"{link.how}, but not reached from the profile's side: "
                    f"{link.profile} -> {link.element}")
         if key not in reverse:
-            j.fail(f"enumerated, but not reached from the element's side: "
+            j.fail(f"{link.how}, but not reached from the element's side: "
                    f"{link.element} -> {link.profile}")
     # ... and what either end reaches is a pair some association states
     if assoc.links:
@@ -181,8 +181,8 @@ def _enumerations_mirror(obs, assoc, j):
     interop = ns_key(obs.interop_ns)
     for key, link in sorted(assoc.links.items()):
         elem_ns = ns_key(link.element.namespace)
-        if elem_ns == interop:
-            continue
+        if elem_ns == interop or link.source != FROM_ENUMERATION:
+            continue  # local, or listed by no enumeration at all (PR-1 says so)
         for side in (interop, elem_ns):
             if side not in by_ns:
                 continue  # no CIM_ElementConformsToProfile class there to enumerate
