@@ -56,6 +56,7 @@ TARGET_NS = "MSFT_TargetNamespace"
 PROFILE_ROLE = "ConformantStandard"
 ELEMENT_ROLE = "ManagedElement"
 ORG_OTHER = 1
+_UNKNOWN = object()
 #: how many profile labels an association's label names before "+N more"
 LABEL_PROFILES = 3
 
@@ -265,6 +266,8 @@ class Observations:
         self._profile_filters = list(profile_filters)
         self._memo = {}
         self._derived = {}  # (what, association class, namespace) -> derived data
+        # class knowledge, asked for per element: answered from these
+        self._classes, self._chains, self._ancestries = {}, {}, {}
 
     # -- operations -----------------------------------------------------------------
 
@@ -583,9 +586,13 @@ class Observations:
         return next((n for n in self.namespaces if ns_key(n) == key), ns.strip("/"))
 
     def get_class(self, namespace, classname) -> CIMClass | None:
-        out = self.op("GetClass", classname, namespace=namespace, LocalOnly=False,
-                      IncludeQualifiers=True)
-        return out.value if out.ok else None
+        key = (ns_key(namespace), classname.lower())
+        cached = self._classes.get(key, _UNKNOWN)
+        if cached is _UNKNOWN:
+            out = self.op("GetClass", classname, namespace=namespace, LocalOnly=False,
+                          IncludeQualifiers=True)
+            cached = self._classes[key] = out.value if out.ok else None
+        return cached
 
     def has_class(self, namespace, classname) -> bool:
         """Whether the namespace defines the class (a filter may name it there)."""
@@ -593,28 +600,33 @@ class Observations:
 
     def superclasses(self, namespace, classname) -> list:
         """The class and its superclasses (lower case), as the namespace defines them."""
-        chain, name = [], classname
-        while name and name.lower() not in chain:
-            cls = self.get_class(namespace, name)
-            if cls is None:
-                break
-            chain.append(cls.classname.lower())
-            name = cls.superclass
-        return chain
+        return [c.lower() for c in self.class_chain(namespace, classname)]
 
     def is_a(self, namespace, classname, base) -> bool:
-        return base.lower() in self.superclasses(namespace, classname)
+        return base.lower() in self._ancestry(namespace, classname)
+
+    def _ancestry(self, namespace, classname) -> frozenset:
+        key = (ns_key(namespace), classname.lower())
+        found = self._ancestries.get(key)
+        if found is None:
+            found = self._ancestries[key] = frozenset(self.superclasses(namespace, classname))
+        return found
 
     def class_chain(self, namespace, classname) -> list:
         """The class and its superclasses, as spelled, from where it is defined."""
-        out, name = [], classname
-        while name and name.lower() not in (c.lower() for c in out):
-            cls = self.get_class(namespace, name)
-            if cls is None:
-                break
-            out.append(cls.classname)
-            name = cls.superclass
-        return out
+        key = (ns_key(namespace), classname.lower())
+        chain = self._chains.get(key)
+        if chain is None:
+            chain, name, seen = [], classname, set()
+            while name and name.lower() not in seen:
+                cls = self.get_class(namespace, name)
+                if cls is None:
+                    break
+                chain.append(cls.classname)
+                seen.add(cls.classname.lower())
+                name = cls.superclass
+            self._chains[key] = chain
+        return list(chain)
 
     def nearest_class_in(self, request_ns, home_ns, classname):
         """The class, or its nearest superclass (as ``home_ns`` defines the
@@ -924,6 +936,9 @@ class Observations:
         MSFTSM_ElementConformsToProfileEx beside the elements); else None."""
         if assoc.decl(ns) is not None:
             return assoc
+        return self._cached("counterpart", assoc, ns, lambda: self._counterpart(assoc, ns))
+
+    def _counterpart(self, assoc, ns):
         mine = set(assoc.links)
         if not mine:
             return None
@@ -937,6 +952,9 @@ class Observations:
         """The class an AssocClass/ResultClass filter names for this association
         in a request to ``ns``: the class serving it there (itself, or its
         counterpart), else its nearest superclass that ``ns`` defines."""
+        return self._cached("filter", assoc, ns, lambda: self._filter_class(assoc, ns))
+
+    def _filter_class(self, assoc, ns):
         served = self.counterpart(assoc, ns)
         if served is not None:
             return served.classname
@@ -949,12 +967,30 @@ class Observations:
     def links_under(self, filter_class, ns):
         """Every link of every association whose class is a ``filter_class``
         (what a traversal filtered by it may return)."""
-        out = {}
-        for other in self.associations:
-            home = other.declared_in.get(ns_key(ns)) or next(iter(other.declared_in.values()))
-            if self.is_a(home, other.classname, filter_class):
-                out.update(other.links)
-        return out
+        key = ("links-under", filter_class.lower(), ns_key(ns))
+        if key not in self._derived:
+            out = {}
+            for other in self.associations:
+                home = other.declared_in.get(ns_key(ns)) or next(iter(other.declared_in.values()))
+                if self.is_a(home, other.classname, filter_class):
+                    out.update(other.links)
+            self._derived[key] = out
+        return self._derived[key]
+
+    def links_by_end(self, filter_class, ns, end):
+        """links_under, indexed by one end: ``end`` "profile" gives {profile key:
+        {element key: element path}}, "element" {element key: {profile key:
+        profile path}}."""
+        key = ("links-by", filter_class.lower(), ns_key(ns), end)
+        if key not in self._derived:
+            index = {}
+            for (pk, ek), link in sorted(self.links_under(filter_class, ns).items()):
+                if end == "profile":
+                    index.setdefault(pk, {})[ek] = link.element
+                else:
+                    index.setdefault(ek, {})[pk] = link.profile
+            self._derived[key] = index
+        return self._derived[key]
 
     def linked_profiles(self, assoc) -> list:
         """The registered profiles the association refers to: from its links'
@@ -1022,8 +1058,12 @@ class Observations:
 
     def expected_elements(self, assoc, profile) -> dict:
         """{element key: path}: the elements the association links to a profile."""
-        return {ek: link.element for (pk, ek), link in sorted(assoc.links.items())
-                if pk == profile.key}
+        def index():
+            out = {}
+            for (pk, ek), link in sorted(assoc.links.items()):
+                out.setdefault(pk, {})[ek] = link.element
+            return out
+        return dict(self._cached("by-profile", assoc, None, index).get(profile.key, {}))
 
     def element_pairs(self, assoc) -> dict:
         """{element key: (element path, {profile key: profile path})}: every

@@ -43,14 +43,12 @@ def _call(op, source, **kw):
 def _allowed_profiles(obs, assoc, element):
     """{profile key: path} any association of the filter class links to an element."""
     ns = element.namespace or obs.interop_ns
-    links = obs.links_under(obs.filter_class(assoc, ns), ns)
-    ek = path_key(element)
-    return {pk: link.profile for (pk, k), link in links.items() if k == ek}
+    return obs.links_by_end(obs.filter_class(assoc, ns), ns, "element").get(path_key(element), {})
 
 
 def _allowed_elements(obs, assoc, profile):
-    links = obs.links_under(obs.filter_class(assoc, obs.interop_ns), obs.interop_ns)
-    return {ek: link.element for (pk, ek), link in sorted(links.items()) if pk == profile.key}
+    ns = obs.interop_ns
+    return obs.links_by_end(obs.filter_class(assoc, ns), ns, "profile").get(profile.key, {})
 
 
 @check("TR-1")
