@@ -350,9 +350,16 @@ def _p_instance_declaration(action):
     @functools.wraps(action)
     def wrapped(p):
         cname = p[3] if isinstance(p[1], str) else p[4]
-        ns = p.parser.target_namespace or p.parser.handle.default_namespace
+        handle = p.parser.handle
+        ns = p.parser.target_namespace or handle.default_namespace
         p.parser.mofcomp._require_classes(ns, [cname], p)
-        action(p)
+        # pywbem's p_instanceDeclaration reads the class (copying each
+        # property it uses): no copy of the whole class per instance
+        lending, handle.lending = handle.lending, True
+        try:
+            action(p)
+        finally:
+            handle.lending = lending
     return wrapped
 
 
@@ -447,6 +454,9 @@ class _ConnectionHandle(BaseRepositoryConnection):
         # remember classes (as pywbem_mock's own compiler connection does)
         # until a class changes
         self._classes = {}
+        #: while true, GetClass lends the remembered class instead of a copy
+        #: (set around pywbem's instance declaration, which only reads it)
+        self.lending = False
 
     @property
     def default_namespace(self):
@@ -483,7 +493,7 @@ class _ConnectionHandle(BaseRepositoryConnection):
                tuple(sorted((k, str(v)) for k, v in kwargs.items())))
         if key not in self._classes:
             self._classes[key] = self._conn.GetClass(*args, namespace=ns, **kwargs)
-        return self._classes[key].copy()
+        return self._classes[key] if self.lending else self._classes[key].copy()
 
     def class_exists(self, classname, namespace):
         cheap = getattr(self._conn, "class_exists_in", None)
