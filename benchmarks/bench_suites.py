@@ -7,7 +7,10 @@ and many profiles with fewer elements each -- and measures, once per size:
 * cold load: opening the target with an empty mock cache (the MOF is
   compiled into the mock, and the compiled load is written to the cache);
 * warm load: opening it again (the compiled load is read from the cache);
-* run: the whole catalog (wbemconform.runner.run_catalog) on the warm target;
+  both in a fresh Python process, as a user's run opens it (the time of
+  opening the target, not of starting Python and importing);
+* run: the whole catalog (wbemconform.runner.run_catalog) on a target opened
+  in this process (from the cache);
 * operations: the WBEM operations the run issued, per element and per
   requirement.
 
@@ -26,8 +29,10 @@ set for it), so the user's cache is neither used nor filled.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,32 +51,47 @@ DEFAULT_SIZES = [(1, 2500), (1, 5000), (1, 10000), (50, 50), (50, 200)]
 QUICK_SIZES = [(1, 250), (1, 1000), (10, 25), (10, 100)]
 
 
-def _open(mof):
-    t0 = time.perf_counter()
-    target = open_target(TargetOptions(mock_mof=[str(mof)]))
-    return target, time.perf_counter() - t0
+#: what a fresh process runs to time opening a target
+_OPEN = """
+import json, sys, time
+from wbemconform.target import TargetOptions, open_target
+t0 = time.perf_counter()
+target = open_target(TargetOptions(mock_mof=[sys.argv[1]]))
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "from_cache": getattr(target.conn, "from_cache", None)}))
+"""
+
+
+def _open_in_new_process(mof):
+    """(seconds, from the cache?) of opening the target in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _OPEN, str(mof)], capture_output=True,
+                          text=True, timeout=1800, env=os.environ.copy())
+    if done.returncode != 0:
+        raise SystemExit(f"bench_suites: opening {mof} failed: "
+                         f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer["seconds"], answer["from_cache"]
 
 
 def measure(profiles, per_profile, folder):
     """One size: cold load, warm load, run, operations."""
     mof = Path(folder) / f"bench_{profiles}x{per_profile}.mof"
     mof.write_text(render_mof(bench_topology(profiles, per_profile)), encoding="utf-8")
-    cold_target, cold = _open(mof)
-    cold_hit = getattr(cold_target.conn, "from_cache", None)
-    del cold_target
-    target, warm = _open(mof)
-    warm_hit = getattr(target.conn, "from_cache", None)
+    cold, cold_hit = _open_in_new_process(mof)
+    warm, warm_hit = _open_in_new_process(mof)
+    target = open_target(TargetOptions(mock_mof=[str(mof)]))
     t0 = time.perf_counter()
     results, _obs = run_catalog(target=target)
     run = time.perf_counter() - t0
     counts = results.counts()
+    failing = sorted(rid for rid in catalog() if results.overall(rid) in ("fail", "error"))
     elements = profiles * per_profile
     return {"size": f"{profiles}x{per_profile}", "profiles": profiles, "elements": elements,
             "objects": profiles + elements, "cold": cold, "warm": warm, "run": run,
             "cache": (cold_hit, warm_hit),
             "ops": Counter(c.requirement or "discovery" for c in target.calls),
             "total_ops": len(target.calls), "bad": counts["fail"] + counts["error"],
-            "counts": counts}
+            "failing": failing, "counts": counts}
 
 
 def _size(text):
@@ -128,6 +148,8 @@ def main(argv=None):
             rows.append(row)
             note = "" if row["cache"] == (False, True) else \
                 f"  (cache: cold hit={row['cache'][0]}, warm hit={row['cache'][1]})"
+            if row["failing"]:
+                note += f"  failing: {', '.join(row['failing'])}"
             print(f"{row['size']:>9}  {row['cold']:8.2f}s  {row['warm']:8.2f}s  "
                   f"{row['run']:7.2f}s  {row['total_ops']:7d}  "
                   f"{row['total_ops'] / row['elements']:8.3f}  {row['bad']}{note}", flush=True)
