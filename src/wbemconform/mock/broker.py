@@ -503,8 +503,16 @@ class WmiBroker(MainProvider):
 
     @staticmethod
     def _as_served(inst, namespace):
+        """A copy of a provider's instance for the client, its path in
+        ``namespace`` unless it names one (paths.with_namespace's rule, on the
+        copy's own path: one path copy, not three)."""
         out = inst.copy()
-        out.path = with_namespace(inst.path, namespace)
+        path = out.path
+        if path is None:
+            raise CIMError(CIM_ERR_FAILED, f"the provider returned an instance of "
+                                           f"{inst.classname} without a path")
+        path.namespace = (path.namespace or namespace).strip("/")
+        path.host = None
         return out
 
     def _dynamic_get(self, path):
