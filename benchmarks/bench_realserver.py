@@ -157,6 +157,12 @@ def main(argv=None):
     if any(r["setup_error"] for r in rows):
         return 1
     reference = rows[0]["verdicts"]
+    summary = Counter(v for v in reference.values())
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))
+    if len(rows) < 2:
+        print(f"\nverdicts not compared: one worker count measured ({len(reference)} "
+              f"verdicts: {shown})")
+        return 0
     same = True
     for row in rows[1:]:
         differ = sorted(k for k in reference.keys() | row["verdicts"].keys()
@@ -167,10 +173,8 @@ def main(argv=None):
             for rid, subject in differ[:20]:
                 print(f"  {rid} {subject}: {reference.get((rid, subject))} -> "
                       f"{row['verdicts'].get((rid, subject))}")
-    summary = Counter(v for v in reference.values())
     print(f"\nverdicts identical across worker counts {counts}: "
-          f"{'PASS' if same else 'FAIL'} ({len(reference)} verdicts: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())) + ")")
+          f"{'PASS' if same else 'FAIL'} ({len(reference)} verdicts: {shown})")
     return 0 if same else 1
 
 
