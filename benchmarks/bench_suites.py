@@ -1,18 +1,38 @@
-"""How the conformance run scales: wall time and WBEM operations per requirement.
+"""How the conformance run scales: load (cold and warm), run, and WBEM operations.
 
-Builds mocks from generated topologies -- one profile with many elements, and
-many profiles with fewer elements each -- runs the whole catalog (the checks
-the suites run) and prints, per size, the wall time, the operations issued
-per requirement and the operations per (profile + element). Linear growth
-shows as a constant last column.
+Builds mock targets from generated topologies (wbemconform.topology's
+bench_topology rendered with render_mof) -- one profile with many elements,
+and many profiles with fewer elements each -- and measures, once per size:
 
-    python benchmarks/bench_suites.py            # 1x10,000 and 50x200 (+ smaller sizes)
+* cold load: opening the target with an empty mock cache (the MOF is
+  compiled into the mock, and the compiled load is written to the cache);
+* warm load: opening it again (the compiled load is read from the cache);
+  both in a fresh Python process, as a user's run opens it (the time of
+  opening the target, not of starting Python and importing);
+* run: the whole catalog (wbemconform.runner.run_catalog) on a target opened
+  in this process (from the cache);
+* operations: the WBEM operations the run issued, per element and per
+  requirement.
+
+Then, per series (same number of profiles, elements x4), the growth of the
+run time and of the cold load: linear growth is x4 for objects x4; the bound
+is x4.4 (PASS/FAIL).
+
+    python benchmarks/bench_suites.py            # 1x2,500 1x5,000 1x10,000 50x50 50x200
     python benchmarks/bench_suites.py --quick    # small sizes only
+    python benchmarks/bench_suites.py --sizes 1x10000
+
+The mock cache lives in a temporary folder of this run (WBEMCONFORM_CACHE is
+set for it), so the user's cache is neither used nor filled.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,37 +44,115 @@ from wbemconform.runner import run_catalog
 from wbemconform.target import TargetOptions, open_target
 from wbemconform.topology import bench_topology, render_mof
 
+#: growth bound: time may grow x4.4 when objects grow x4
+GROWTH_BOUND = 4.4
 
-def run(profiles, per_profile, folder):
+DEFAULT_SIZES = [(1, 2500), (1, 5000), (1, 10000), (50, 50), (50, 200)]
+QUICK_SIZES = [(1, 250), (1, 1000), (10, 25), (10, 100)]
+
+
+#: what a fresh process runs to time opening a target
+_OPEN = """
+import json, sys, time
+from wbemconform.target import TargetOptions, open_target
+t0 = time.perf_counter()
+target = open_target(TargetOptions(mock_mof=[sys.argv[1]]))
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "from_cache": getattr(target.conn, "from_cache", None)}))
+"""
+
+
+def _open_in_new_process(mof):
+    """(seconds, from the cache?) of opening the target in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _OPEN, str(mof)], capture_output=True,
+                          text=True, timeout=1800, env=os.environ.copy())
+    if done.returncode != 0:
+        raise SystemExit(f"bench_suites: opening {mof} failed: "
+                         f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer["seconds"], answer["from_cache"]
+
+
+def measure(profiles, per_profile, folder):
+    """One size: cold load, warm load, run, operations."""
     mof = Path(folder) / f"bench_{profiles}x{per_profile}.mof"
     mof.write_text(render_mof(bench_topology(profiles, per_profile)), encoding="utf-8")
-    t0 = time.perf_counter()
+    cold, cold_hit = _open_in_new_process(mof)
+    warm, warm_hit = _open_in_new_process(mof)
     target = open_target(TargetOptions(mock_mof=[str(mof)]))
-    t1 = time.perf_counter()
-    results, obs = run_catalog(target=target)
-    t2 = time.perf_counter()
-    ops = Counter(c.requirement or "discovery" for c in target.calls)
+    t0 = time.perf_counter()
+    results, _obs = run_catalog(target=target)
+    run = time.perf_counter() - t0
     counts = results.counts()
-    bad = counts["fail"] + counts["error"]
-    return {"size": f"{profiles}x{per_profile}", "objects": profiles + profiles * per_profile,
-            "load": t1 - t0, "run": t2 - t1, "ops": ops, "total_ops": len(target.calls),
-            "bad": bad, "counts": counts}
+    failing = sorted(rid for rid in catalog() if results.overall(rid) in ("fail", "error"))
+    elements = profiles * per_profile
+    return {"size": f"{profiles}x{per_profile}", "profiles": profiles, "elements": elements,
+            "objects": profiles + elements, "cold": cold, "warm": warm, "run": run,
+            "cache": (cold_hit, warm_hit),
+            "ops": Counter(c.requirement or "discovery" for c in target.calls),
+            "total_ops": len(target.calls), "bad": counts["fail"] + counts["error"],
+            "failing": failing, "counts": counts}
+
+
+def _size(text):
+    p, _, e = text.lower().partition("x")
+    try:
+        return int(p), int(e.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected PROFILESxELEMENTS, e.g. 1x10000")
+
+
+def series(rows):
+    """(first, last) of each run of sizes with the same number of profiles."""
+    out = []
+    for p in sorted({r["profiles"] for r in rows}):
+        same = sorted((r for r in rows if r["profiles"] == p), key=lambda r: r["objects"])
+        if len(same) > 1:
+            out.append((same[0], same[-1]))
+    return out
+
+
+def growth_lines(rows):
+    """The growth verdicts: [(text, passed)]."""
+    out = []
+    for first, last in series(rows):
+        factor = last["objects"] / first["objects"]
+        # the bound scales with the size step: x4.4 for x4 objects
+        bound = GROWTH_BOUND * factor / 4
+        for what in ("run", "cold"):
+            ratio = last[what] / first[what]
+            ok = ratio <= bound
+            label = "run time" if what == "run" else "cold load"
+            out.append((f"{first['size']} -> {last['size']}: objects x{factor:.2f}, {label} "
+                        f"x{ratio:.2f} (bound x{bound:.2f}) {'PASS' if ok else 'FAIL'}", ok))
+        ops = last["total_ops"] / first["total_ops"]
+        out.append((f"{first['size']} -> {last['size']}: objects x{factor:.2f}, operations "
+                    f"x{ops:.2f}", True))
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--sizes", nargs="+", type=_size, metavar="PxE",
+                    help="sizes to measure, e.g. 1x2500 1x10000 50x200")
     args = ap.parse_args(argv)
-    sizes = [(1, 500), (1, 1000), (10, 50), (10, 100)] if args.quick else \
-        [(1, 2500), (1, 5000), (1, 10000), (50, 50), (50, 100), (50, 200)]
+    sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix="wbemconform-bench-") as folder:
+        os.environ["WBEMCONFORM_CACHE"] = str(Path(folder) / "mock-cache")
+        print(f"{'size':>9}  {'cold load':>9}  {'warm load':>9}  {'run':>8}  {'ops':>7}  "
+              f"{'ops/elem':>8}  fail+error", flush=True)
         for p, e in sizes:
-            row = run(p, e, folder)
+            row = measure(p, e, folder)
             rows.append(row)
-            print(f"{row['size']:>9}: load {row['load']:7.2f} s  run {row['run']:7.2f} s  "
-                  f"{row['total_ops']:7d} ops  {row['total_ops'] / row['objects']:5.2f} ops/object"
-                  f"  fail+error {row['bad']}", flush=True)
+            note = "" if row["cache"] == (False, True) else \
+                f"  (cache: cold hit={row['cache'][0]}, warm hit={row['cache'][1]})"
+            if row["failing"]:
+                note += f"  failing: {', '.join(row['failing'])}"
+            print(f"{row['size']:>9}  {row['cold']:8.2f}s  {row['warm']:8.2f}s  "
+                  f"{row['run']:7.2f}s  {row['total_ops']:7d}  "
+                  f"{row['total_ops'] / row['elements']:8.3f}  {row['bad']}{note}", flush=True)
     ids = ["discovery"] + list(catalog())
     print("\noperations per requirement")
     print(f"{'req':10}" + "".join(f"{r['size']:>10}" for r in rows))
@@ -62,23 +160,18 @@ def main(argv=None):
         if any(r["ops"].get(rid) for r in rows):
             print(f"{rid:10}" + "".join(f"{r['ops'].get(rid, 0):>10}" for r in rows))
     print(f"{'total':10}" + "".join(f"{r['total_ops']:>10}" for r in rows))
-    print(f"{'ops/object':10}" + "".join(f"{r['total_ops'] / r['objects']:>10.2f}" for r in rows))
-    print(f"{'s/1k obj':10}" + "".join(f"{1000 * r['run'] / r['objects']:>10.2f}" for r in rows))
-    for first, last in _series(rows):
-        growth = last["objects"] / first["objects"]
-        print(f"\n{first['size']} -> {last['size']}: objects x{growth:.1f}, operations "
-              f"x{last['total_ops'] / first['total_ops']:.2f}, run time "
-              f"x{last['run'] / first['run']:.2f}")
-    return 1 if any(r["bad"] for r in rows) else 0
-
-
-def _series(rows):
-    out = []
-    for p in sorted({r["size"].split("x")[0] for r in rows}):
-        same = [r for r in rows if r["size"].startswith(p + "x")]
-        if len(same) > 1:
-            out.append((same[0], same[-1]))
-    return out
+    print(f"{'ops/elem':10}" + "".join(f"{r['total_ops'] / r['elements']:>10.3f}" for r in rows))
+    print(f"{'run s/1k':10}" + "".join(f"{1000 * r['run'] / r['objects']:>10.2f}" for r in rows))
+    print(f"{'cold s/1k':10}" + "".join(f"{1000 * r['cold'] / r['objects']:>10.2f}"
+                                        for r in rows))
+    print("\ngrowth")
+    verdicts = growth_lines(rows)
+    for text, _ok in verdicts:
+        print("  " + text)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory {peak:.0f} MB")
+    failed = any(r["bad"] for r in rows) or not all(ok for _t, ok in verdicts)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ a :class:`MofLoadWarning` (``file:line: warning: message``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -349,9 +350,16 @@ def _p_instance_declaration(action):
     @functools.wraps(action)
     def wrapped(p):
         cname = p[3] if isinstance(p[1], str) else p[4]
-        ns = p.parser.target_namespace or p.parser.handle.default_namespace
+        handle = p.parser.handle
+        ns = p.parser.target_namespace or handle.default_namespace
         p.parser.mofcomp._require_classes(ns, [cname], p)
-        action(p)
+        # pywbem's p_instanceDeclaration reads the class (copying each
+        # property it uses): no copy of the whole class per instance
+        lending, handle.lending = handle.lending, True
+        try:
+            action(p)
+        finally:
+            handle.lending = lending
     return wrapped
 
 
@@ -446,6 +454,9 @@ class _ConnectionHandle(BaseRepositoryConnection):
         # remember classes (as pywbem_mock's own compiler connection does)
         # until a class changes
         self._classes = {}
+        #: while true, GetClass lends the remembered class instead of a copy
+        #: (set around pywbem's instance declaration, which only reads it)
+        self.lending = False
 
     @property
     def default_namespace(self):
@@ -482,7 +493,7 @@ class _ConnectionHandle(BaseRepositoryConnection):
                tuple(sorted((k, str(v)) for k, v in kwargs.items())))
         if key not in self._classes:
             self._classes[key] = self._conn.GetClass(*args, namespace=ns, **kwargs)
-        return self._classes[key].copy()
+        return self._classes[key] if self.lending else self._classes[key].copy()
 
     def class_exists(self, classname, namespace):
         cheap = getattr(self._conn, "class_exists_in", None)
@@ -590,6 +601,10 @@ class WmiMofCompiler(MOFCompiler):
         self.findings = []  # MofLoadError: conformance problems accepted to go on observing
         self.watch = set()  # class names (lower) whose instances' sites are kept
         self.watched_instances = {}  # class name (lower) -> [_InstanceSite]
+        #: every file the compilation looked at: absolute path -> SHA-256 of
+        #: the bytes read, or None for an include candidate that was not
+        #: there (so that a file added there later changes the outcome)
+        self.sources = {}
         for prod in self.parser.productions:
             if prod.func in _ACTION_OVERRIDES:
                 prod.callable = _ACTION_OVERRIDES[prod.func]
@@ -606,6 +621,44 @@ class WmiMofCompiler(MOFCompiler):
         """Take over what another compiler (of a copied repository) knows."""
         self._compiled = set(other._compiled)
         self._written = dict(other._written)
+        self.sources.update(other.sources)
+
+    def state(self):
+        """What this compiler knows after a load, as plain picklable data:
+        with :meth:`restore`, a compiler over a copy of the repository
+        carries on exactly as this one would (the mock's cache keeps it)."""
+        return {
+            "compiled": sorted(self._compiled),
+            "written": dict(self._written),
+            "declarations": list(self.declarations),
+            "warnings": list(self.warnings),
+            "findings": [(f.file, f.line, f.message) for f in self.findings],
+            "watch": sorted(self.watch),
+            "watched_instances": {k: list(v) for k, v in self.watched_instances.items()},
+            "qualcache": dict(self.parser.qualcache),
+            # pywbem only asks whether a class is in the list: once is enough
+            "classnames": {ns: list(dict.fromkeys(names))
+                           for ns, names in self.parser.classnames.items()},
+            "sources": dict(self.sources),
+        }
+
+    def restore(self, state):
+        """Take over a :meth:`state` (of a compiler whose repository this
+        compiler's connection now holds)."""
+        self._compiled = set(state["compiled"])
+        self._written = dict(state["written"])
+        self.declarations = list(state["declarations"])
+        self.warnings = list(state["warnings"])
+        self.findings = [MofLoadError(*f) for f in state["findings"]]
+        self.watch = set(state["watch"])
+        self.watched_instances = {k: list(v) for k, v in state["watched_instances"].items()}
+        self.parser.qualcache = dict(state["qualcache"])
+        self.parser.classnames = {ns: list(v) for ns, v in state["classnames"].items()}
+        self.sources = dict(state["sources"])
+
+    def _note_source(self, filename, data):
+        self.sources[os.path.abspath(filename)] = \
+            None if data is None else hashlib.sha256(data).hexdigest()
 
     # -- where text comes from ---------------------------------------------------
 
@@ -638,7 +691,12 @@ class WmiMofCompiler(MOFCompiler):
     def _include(self, name, p):
         here = Path(self.parser.file).parent if self.parser.file else Path.cwd()
         candidates = [here / name] + [d / name for d in self._include_paths]
-        found = next((c for c in candidates if c.is_file()), None)
+        found = None
+        for cand in candidates:
+            if cand.is_file():
+                found = cand
+                break
+            self._note_source(cand, None)
         if found is None:
             raise MOFParseError(
                 msg=f"#pragma include({name!r}): file not found in "
@@ -658,8 +716,10 @@ class WmiMofCompiler(MOFCompiler):
                 not self._is_builtin(self.parser.file):
             # with a DMTF schema, the mock's subset files stand for "these
             # classes": take them from the schema instead
+            data = found.read_bytes()
+            self._note_source(found, data)
             self._require_classes(ns, [m.group(1) for m in _CLASS_DECL.finditer(
-                found.read_text(encoding="utf-8"))], p)
+                data.decode("utf-8"))], p)
             return
         key = (ns.lower(), os.path.realpath(found))
         if key in self._compiled:
@@ -674,7 +734,7 @@ class WmiMofCompiler(MOFCompiler):
     def _compile_nested(self, filename, ns):
         saved = (self.parser.target_namespace, self.parser.file, self.parser.mof)
         try:
-            text = _read_mof(filename)
+            text = _read_mof(filename, self._note_source)
             self.compile_string(text, ns, filename=filename)
         except MOFCompileError as exc:
             # errors raised outside any action of the included file (syntax,
@@ -813,7 +873,7 @@ class WmiMofCompiler(MOFCompiler):
         """Compile a MOF file; raise MofLoadError on any problem."""
         filename = str(filename)
         try:
-            text = _read_mof(filename)
+            text = _read_mof(filename, self._note_source)
         except MOFCompileError as exc:
             raise _as_load_error(exc, filename) from None
         self._compiled.add(((namespace or self.handle.default_namespace).lower(),
@@ -861,8 +921,9 @@ def _normalize_newlines(text):
     return text
 
 
-def _read_mof(filename):
-    """The text of a MOF file (UTF-8, a BOM allowed, any line ends)."""
+def _read_mof(filename, note=None):
+    """The text of a MOF file (UTF-8, a BOM allowed, any line ends);
+    ``note(filename, bytes)`` is told what was read."""
     try:
         size = os.path.getsize(filename)
         if size > MAX_MOF_BYTES:
@@ -872,6 +933,8 @@ def _read_mof(filename):
             data = f.read()
     except OSError as exc:
         raise _UnreadableMof(filename, None, f"cannot read MOF file: {exc.strerror}") from None
+    if note is not None:
+        note(filename, data)
     try:
         return _normalize_newlines(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

@@ -11,21 +11,31 @@ schema release is given (``connect(schema=PATH)``, see
 :mod:`wbemconform.mock.dmtf`): then every namespace gets the classes the
 loaded MOF needs from that schema, with their dependencies, and the subset
 steps aside.
+
+A compiled load is kept in a cache (:mod:`wbemconform.mock.cache`:
+``$XDG_CACHE_HOME/wbemconform/mock-cache``, ``WBEMCONFORM_CACHE`` to move
+it, ``WBEMCONFORM_CACHE=off`` to turn it off), so that loading the same MOF
+again -- the same files, the same files they include, the same schema, the
+same options and versions -- costs a file read instead of a compilation.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from copy import deepcopy
 from functools import lru_cache
 from pathlib import Path
 
-from pywbem import CIM_ERR_NOT_FOUND, CIMError, CIMInstanceName
+from pywbem import (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND, CIMError, CIMInstanceName,
+                    ToleratedSchemaIssueWarning)
 from pywbem_mock import FakedWBEMConnection, InstanceWriteProvider, ProviderDispatcher
 
+from .. import mof as _mof
 from ..mof import DEFAULT_NAMESPACE, MofLoadError, MofLoadWarning, WmiMofCompiler
 from .broker import Registration, WmiBroker
+from .cache import gc_paused, open_cache
 from .checks import check_declarations
 from .dmtf import DmtfSchema, SchemaError, load_schema
 from .providers import (BINDING_CLASS, ConformsToProfileProvider, InstanceProvider,
@@ -78,7 +88,16 @@ class _MultiNamespaceWriter(InstanceWriteProvider):
 
 
 class _Dispatcher(ProviderDispatcher):
-    """pywbem_mock's provider dispatcher with the mended default writer."""
+    """pywbem_mock's provider dispatcher with the mended default writer, and
+    a CreateInstance that does not copy the creation class.
+
+    pywbem_mock 1.9.1's CreateInstance deep-copies the instance's class out
+    of the repository to validate the instance's properties against it --
+    only reads -- which for a CIM_SoftwareIdentity subclass is 2 ms, 70% of
+    loading a MOF file of 10,000 instances. Here the same checks read the
+    stored class in place. (PRIVATE USE of pywbem_mock 1.9.1: the
+    dispatcher's ``_validate_property``; tests/test_mock_cache.py fails
+    loudly if it changes.)"""
 
     @property
     def default_instance_write_provider(self):
@@ -86,6 +105,39 @@ class _Dispatcher(ProviderDispatcher):
         if writer is None:
             writer = self._wbemconform_writer = _MultiNamespaceWriter(self.cimrepository)
         return writer
+
+    def CreateInstance(self, namespace, NewInstance):
+        self.validate_namespace(namespace)
+        class_store = self.cimrepository.get_class_store(namespace)
+        if not class_store.object_exists(NewInstance.classname):
+            raise CIMError(CIM_ERR_INVALID_CLASS,
+                           f"creation class {NewInstance.classname!r} of the new instance "
+                           f"does not exist in namespace {namespace!r}")
+        creation_class = class_store.get(NewInstance.classname, copy=False)
+        if creation_class.qualifiers.get("Abstract", False):
+            # a warning a cached load would not repeat: this load is not cached
+            self.warned = True
+            warnings.warn(f"Tolerating instance creation of abstract class "
+                          f"{NewInstance.classname} in namespace {namespace}, which DMTF "
+                          "DSP0004 forbids", ToleratedSchemaIssueWarning, 1)
+        for name in NewInstance.properties:
+            self._validate_property(name, NewInstance, creation_class, namespace, class_store)
+        # the provider may change what it is given: a copy, with the property
+        # names spelt as the class spells them. A registered provider gets a
+        # deep copy (pywbem_mock's promise); the default writer stores a deep
+        # copy of what it gets, so a shallow one (renamed properties copied)
+        # keeps the caller's instance apart at half the cost.
+        provider = self.provider_registry.get_registered_provider(
+            namespace, "instance-write", NewInstance.classname)
+        new_instance = deepcopy(NewInstance) if provider else NewInstance.copy()
+        for name, prop in new_instance.properties.items():
+            declared = creation_class.properties[name].name
+            if prop.name != declared:
+                if not provider:
+                    prop = new_instance.properties[name] = prop.copy()
+                prop.name = declared
+        return (provider or self.default_instance_write_provider).CreateInstance(
+            namespace, new_instance)
 
 
 def profiles_dir() -> Path:
@@ -112,7 +164,7 @@ class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
     def __init__(self, providers=None, accept_remote_target_namespaces=False, base=None,
-                 quirks=(), schema=None, dialect="wmi", **kwargs):
+                 quirks=(), schema=None, dialect="wmi", snapshot=None, **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
         repo, registry = self._cimrepository, self._provider_registry
@@ -121,8 +173,13 @@ class WmiMockConnection(FakedWBEMConnection):
             # provider registry copied together, so the CIM_Namespace
             # provider in the copy serves the copied repository
             repo, registry = deepcopy((base._cimrepository, base._provider_registry))
-            self._cimrepository = repo
-            self._provider_registry = registry
+        elif snapshot is not None:
+            # a load taken from the cache (see snapshot()): the same pair
+            repo, registry = snapshot["repository"], snapshot["registry"]
+        self._cimrepository = repo
+        self._provider_registry = registry
+        #: whether this connection's load was taken from the cache
+        self.from_cache = snapshot is not None
         self._providerdispatcher = _Dispatcher(repo, registry)
         self._mainprovider = WmiBroker(
             self.host, self.disable_pull_operations, self.cimrepository,
@@ -143,6 +200,31 @@ class WmiMockConnection(FakedWBEMConnection):
         if base is not None:
             self._provisioned = set(base._provisioned)
             self._compiler.copy_state(base._compiler)
+        elif snapshot is not None:
+            self._provisioned = set(snapshot["provisioned"])
+            self._compiler.restore(snapshot["compiler"])
+
+    def snapshot(self):
+        """Everything a load produced, as one picklable object: a
+        WmiMockConnection(snapshot=...) built from it (with the same options)
+        is this connection as it stands, with no Python provider created yet."""
+        return {"repository": self._cimrepository, "registry": self._provider_registry,
+                "compiler": self._compiler.state(), "provisioned": sorted(self._provisioned)}
+
+    def sources(self):
+        """{absolute path: SHA-256, or None for a file looked for and not
+        there} of every file the loads so far read."""
+        out = dict(self._compiler.sources)
+        if self.dmtf_schema is not None:
+            out.update(self.dmtf_schema.reads)
+        return out
+
+    @property
+    def cacheable(self):
+        """Whether a snapshot says all the load did: not when the load made
+        Python providers (a dynamic instance in the MOF) or warned."""
+        return not self.broker._provider_objects and \
+            not getattr(self._providerdispatcher, "warned", False)
 
     @property
     def broker(self) -> WmiBroker:
@@ -267,7 +349,7 @@ class WmiMockConnection(FakedWBEMConnection):
 
 
 def connect(mof_files=None, providers=None, accept_remote_target_namespaces=False,
-            quirks=(), schema=None, dialect="wmi", **kwargs) -> WmiMockConnection:
+            quirks=(), schema=None, dialect="wmi", cache=None, **kwargs) -> WmiMockConnection:
     """A mock WBEM server loaded with the schema and profiles.
 
     Parameters:
@@ -288,6 +370,12 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
       dialect: ``"wmi"`` (default): undeclared qualifiers are accepted and a
         reference to a class that exists nowhere is a load warning, as WMI
         has it; ``"dmtf"``: both are errors (DSP0004).
+      cache: where compiled loads are kept (:mod:`wbemconform.mock.cache`):
+        None -- the environment decides (``WBEMCONFORM_CACHE``: a folder, or
+        ``off``; by default ``$XDG_CACHE_HOME/wbemconform/mock-cache``);
+        False -- no cache; a path -- that folder. A cached load is the same
+        connection as a compiled one (classes, instances, load warnings and
+        findings, options), its Python providers created afresh.
       kwargs: passed to FakedWBEMConnection (e.g. ``timeout``).
 
     Raises MofLoadError (``file:line: message``) when a MOF file is wrong,
@@ -295,15 +383,44 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
     schema. ``conn.load_warnings`` lists what loaded but looks wrong.
     """
     dmtf = load_schema(schema) if schema is not None else None
-    conn = WmiMockConnection(providers=providers,
-                             accept_remote_target_namespaces=accept_remote_target_namespaces,
-                             base=_schema_connection(str(profiles_dir()), dmtf), quirks=quirks,
-                             schema=dmtf, dialect=dialect, **kwargs)
     files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
-    for path in files:
-        conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
-    conn.check_load()
+    options = dict(providers=providers,
+                   accept_remote_target_namespaces=accept_remote_target_namespaces,
+                   quirks=quirks, schema=dmtf, dialect=dialect, **kwargs)
+    store = open_cache(cache)
+    keyed = store.key(files, profiles_dir(), dmtf, _cache_options(options)) \
+        if store is not None else None
+    if keyed is not None:
+        snapshot = store.load(*keyed)
+        if snapshot is not None:
+            return WmiMockConnection(snapshot=snapshot, **options)
+    with gc_paused():
+        conn = WmiMockConnection(base=_schema_connection(str(profiles_dir()), dmtf), **options)
+        for path in files:
+            conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
+        conn.check_load()
+    if keyed is not None and conn.cacheable:
+        store.store(keyed[0], conn.sources(), conn.snapshot())
     return conn
+
+
+def _cache_options(options):
+    """The connect() options in a cache key: what can change a load."""
+    out = {}
+    for name, value in options.items():
+        if name == "schema":
+            continue  # keyed by its files
+        if name == "providers":
+            value = sorted((str(k).lower(), f"{getattr(v, '__module__', '')}."
+                                             f"{getattr(v, '__qualname__', type(v).__name__)}")
+                           for k, v in (value or {}).items())
+        elif name == "quirks":
+            value = sorted(value or ())
+        else:
+            value = repr(value)
+        out[name] = value
+    out["limits"] = [_mof.MAX_INCLUDE_DEPTH, _mof.MAX_MOF_BYTES]
+    return out
 
 
 @lru_cache(maxsize=4)

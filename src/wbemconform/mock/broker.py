@@ -143,6 +143,16 @@ class _Schema:
         return None
 
 
+def _in_namespace(path, namespace):
+    """``path`` if it names its namespace (normalised) and no host, else a copy
+    that does (paths.with_namespace): the links read paths, they do not keep
+    or change them."""
+    ns = path.namespace
+    if ns and path.host is None and ns == ns.strip("/"):
+        return path
+    return with_namespace(path, namespace)
+
+
 @dataclass
 class _Link:
     """One association instance, as the traversal sees it."""
@@ -493,8 +503,16 @@ class WmiBroker(MainProvider):
 
     @staticmethod
     def _as_served(inst, namespace):
+        """A copy of a provider's instance for the client, its path in
+        ``namespace`` unless it names one (paths.with_namespace's rule, on the
+        copy's own path: one path copy, not three)."""
         out = inst.copy()
-        out.path = with_namespace(inst.path, namespace)
+        path = out.path
+        if path is None:
+            raise CIMError(CIM_ERR_FAILED, f"the provider returned an instance of "
+                                           f"{inst.classname} without a path")
+        path.namespace = (path.namespace or namespace).strip("/")
+        path.host = None
         return out
 
     def _dynamic_get(self, path):
@@ -525,6 +543,18 @@ class WmiBroker(MainProvider):
     # ------------------------------------------------------------------
     # services for providers
     # ------------------------------------------------------------------
+
+    def namespaces_declaring(self, classname):
+        """The namespaces that declare a class (a look in each class store, no
+        copy: providers ask this on every operation)."""
+        out = []
+        for ns in self.namespaces:
+            try:
+                if self.schema(ns).has(classname):
+                    out.append(ns)
+            except CIMError:
+                continue
+        return out
 
     def class_or_none(self, namespace, classname):
         try:
@@ -727,11 +757,11 @@ class WmiBroker(MainProvider):
             if not reg.supports_enumeration and not reg.supports_get:
                 self._refuse(reg, "association traversal", "SupportsEnumeration")
             for inst in provider.references_to(namespace, schema.names[cls], target):
-                inst = self._as_served(inst, namespace)
-                roles = {p.name: with_namespace(p.value, namespace)
+                # read, not copied: the operations copy what they return
+                roles = {p.name: _in_namespace(p.value, namespace)
                          for p in inst.properties.values()
                          if isinstance(p.value, CIMInstanceName)}
-                yield _Link(inst.path, inst.classname, roles, inst)
+                yield _Link(_in_namespace(inst.path, namespace), inst.classname, roles, inst)
 
     def _source(self, namespace, object_name):
         """Validate the source object of an association operation."""
@@ -795,7 +825,8 @@ class WmiBroker(MainProvider):
         key = path_key(source)
         found = {}
         for link in self._links(namespace, source, AssocClass):
-            src_roles = [r for r, v in link.roles.items() if path_key(v) == key]
+            keys = {r: path_key(v) for r, v in link.roles.items()}
+            src_roles = [r for r, k in keys.items() if k == key]
             for src_role in src_roles:
                 if Role and src_role.lower() != Role.lower():
                     continue
@@ -806,7 +837,7 @@ class WmiBroker(MainProvider):
                         continue
                     if ResultClass and not self._far_is_a(namespace, link, role, far, ResultClass):
                         continue
-                    found.setdefault(path_key(far), far)
+                    found.setdefault(keys[role], far)
         return list(found.values())
 
     def _referencing(self, namespace, ObjectName, ResultClass, Role):

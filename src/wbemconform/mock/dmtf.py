@@ -67,7 +67,10 @@ class DmtfSchema:
         self._files = {}   # class name (lower) -> path
         self._order = {}   # class name (lower) -> position in the pragma file
         self._deps = {}
-        text = self.pragma_file.read_text(encoding="utf-8", errors="replace")
+        #: every file of the schema read so far: absolute path -> SHA-256
+        #: (what the mock's cache checks before it reuses a compiled load)
+        self.reads = {}
+        text = self._read(self.pragma_file)
         for pos, rel in enumerate(_INCLUDE_LINE.findall(text)):
             path = self.mof_dir / rel.replace("\\", "/")
             if path.stem.lower().startswith("qualifiers"):
@@ -76,6 +79,11 @@ class DmtfSchema:
             self._order[path.stem.lower()] = pos
         if not self._files:
             raise SchemaError(self.pragma_file, "includes no class files")
+
+    def _read(self, path):
+        data = Path(path).read_bytes()
+        self.reads[os.path.abspath(path)] = hashlib.sha256(data).hexdigest()
+        return data.decode("utf-8", errors="replace")
 
     def __repr__(self):
         return f"DmtfSchema({self.version!r}, {str(self.mof_dir)!r})"
@@ -94,7 +102,7 @@ class DmtfSchema:
             path = self._files.get(lc)
             deps = []
             if path is not None and path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
+                text = self._read(path)
                 m = _CLASS_DECL.search(text)
                 if m and m.group(2):
                     deps.append(m.group(2))

@@ -58,8 +58,7 @@ class ProviderServices:
 
     def namespaces_declaring(self, classname):
         """The namespaces in which a class of that name is declared."""
-        return [ns for ns in self._broker.namespaces
-                if self._broker.class_or_none(ns, classname) is not None]
+        return self._broker.namespaces_declaring(classname)
 
     def enumerate_instance_names(self, namespace, classname):
         """Instance paths (with namespace) of a class and its subclasses."""

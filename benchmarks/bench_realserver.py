@@ -1,0 +1,182 @@
+"""The suites against a real CIM server with 1, 2, 4 and 8 workers: wall time,
+speed-up, and whether the verdicts stay the same.
+
+Runs the whole catalog in process (wbemconform.runner.run_session with
+TargetOptions(url=..., workers=N)) against the bundled OpenPegasus 2.14.4 --
+started here on a free port of 127.0.0.1, as tests/conftest.py's
+``openpegasus`` fixture starts it, and stopped at the end -- or against
+``--url``. Prints, per worker count, the wall time, the ratio to one worker,
+the operations issued and the verdict counts, then whether every
+(requirement, subject) verdict is identical across worker counts.
+
+    python benchmarks/bench_realserver.py                   # bundled OpenPegasus
+    python benchmarks/bench_realserver.py --url http://127.0.0.1:5988
+    python benchmarks/bench_realserver.py --workers 1 4
+
+When this wbemconform's TargetOptions has no ``workers`` field yet, the run
+is measured once (one worker) and the script says so.
+
+Exit status: 0 when the verdicts are identical (and no run failed to set
+up), 1 otherwise, 2 when no server could be reached or started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from wbemconform.runner import run_session
+from wbemconform.target import TargetOptions
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("WBEMCONFORM_SHARED", REPO.parent / "shared"))
+OPENPEGASUS = SHARED / "servers" / "openpegasus" / "start"
+START_TIMEOUT = 90  # seconds the server may take to answer
+
+
+def workers_supported():
+    return "workers" in {f.name for f in dataclasses.fields(TargetOptions)}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_openpegasus(work):
+    """(url, pid) of a bundled OpenPegasus started on a free port; raises
+    RuntimeError (one line) when it cannot start.
+
+    One cimserver runs per machine (it locks /var/tmp/cimserver_start.lock):
+    when another one holds the lock and this process may unshare its mount
+    namespace (root on Linux), the server is started with a private /var/tmp,
+    as /work/helper-guide.md describes."""
+    if not OPENPEGASUS.is_file():
+        raise RuntimeError(f"the bundled OpenPegasus is not at {OPENPEGASUS} (only CI clones "
+                           "have ../shared beside them): give --url")
+    port = _free_port()
+    plain = [str(OPENPEGASUS), str(work), str(port)]
+    attempts = [plain]
+    if shutil.which("unshare") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        private = f"mount -t tmpfs tmpfs /var/tmp && exec {' '.join(plain)}"
+        attempts.append(["unshare", "-m", "bash", "-c", private])
+    last = ""
+    for cmd in attempts:
+        try:
+            started = subprocess.run(cmd, capture_output=True, text=True, timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            last = f"it did not answer within {START_TIMEOUT} s"
+            continue
+        if started.returncode == 0 and started.stdout.split():
+            return f"http://127.0.0.1:{port}", int(started.stdout.split()[-1])
+        last = (started.stderr or started.stdout).strip().splitlines()[-1:] or ["no output"]
+        last = last[0][-200:]
+    raise RuntimeError(f"the bundled OpenPegasus could not start: {last}")
+
+
+def stop(pid):
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):  # bounded: 10 s, then it is killed
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def verdicts(session):
+    """{(requirement, subject): verdict} of a finished session."""
+    return {(rid, subject): rec.verdict
+            for rid, subjects in session.results.records.items()
+            for subject, rec in subjects.items()}
+
+
+def measure(url, workers, timeout):
+    kwargs = {"url": url, "timeout": timeout}
+    if workers_supported():
+        kwargs["workers"] = workers
+    t0 = time.perf_counter()
+    session = run_session(TargetOptions(**kwargs))
+    wall = time.perf_counter() - t0
+    target = session.target
+    return {"workers": workers, "wall": wall, "setup_error": session.results.setup_error,
+            "ops": len(target.calls) if target is not None else 0,
+            "counts": session.results.counts(), "verdicts": verdicts(session)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="a running server (default: start the bundled OpenPegasus)")
+    ap.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4, 8],
+                    help="worker counts to measure (default: 1 2 4 8)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds per operation")
+    args = ap.parse_args(argv)
+    counts = sorted(set(args.workers))
+    if not workers_supported():
+        print("workers: not supported yet (this wbemconform's TargetOptions has no 'workers' "
+              "field); measuring one worker only")
+        counts = [1]
+    pid = None
+    with tempfile.TemporaryDirectory(prefix="wbemconform-pegasus-") as work:
+        url = args.url
+        if url is None:
+            try:
+                url, pid = start_openpegasus(work)
+            except RuntimeError as exc:
+                print(f"bench_realserver: {exc}", file=sys.stderr)
+                return 2
+            print(f"started the bundled OpenPegasus at {url} (pid {pid})")
+        try:
+            rows = []
+            print(f"{'workers':>7}  {'wall':>8}  {'ratio':>6}  {'ops':>6}  verdicts")
+            for n in counts:
+                row = measure(url, n, args.timeout)
+                rows.append(row)
+                if row["setup_error"]:
+                    print(f"{n:>7}  setup failed: {row['setup_error']}")
+                    continue
+                base = rows[0]["wall"]
+                shown = ", ".join(f"{k} {v}" for k, v in row["counts"].items() if v)
+                print(f"{n:>7}  {row['wall']:7.2f}s  {row['wall'] / base:5.2f}x  "
+                      f"{row['ops']:>6}  {shown}", flush=True)
+        finally:
+            if pid is not None:
+                stop(pid)
+    if any(r["setup_error"] for r in rows):
+        return 1
+    reference = rows[0]["verdicts"]
+    summary = Counter(v for v in reference.values())
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))
+    if len(rows) < 2:
+        print(f"\nverdicts not compared: one worker count measured ({len(reference)} "
+              f"verdicts: {shown})")
+        return 0
+    same = True
+    for row in rows[1:]:
+        differ = sorted(k for k in reference.keys() | row["verdicts"].keys()
+                        if reference.get(k) != row["verdicts"].get(k))
+        if differ:
+            same = False
+            print(f"\n{row['workers']} workers: {len(differ)} verdict(s) differ from 1 worker:")
+            for rid, subject in differ[:20]:
+                print(f"  {rid} {subject}: {reference.get((rid, subject))} -> "
+                      f"{row['verdicts'].get((rid, subject))}")
+    print(f"\nverdicts identical across worker counts {counts}: "
+          f"{'PASS' if same else 'FAIL'} ({len(reference)} verdicts: {shown})")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
