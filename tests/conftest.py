@@ -7,6 +7,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# the project's tests load hundreds of MOF variants: their mock cache entries go
+# to a folder of this test run (inherited by the runs the tests start), not
+# into the user's cache
+if "WBEMCONFORM_CACHE" not in os.environ:
+    import tempfile
+    os.environ["WBEMCONFORM_CACHE"] = tempfile.mkdtemp(prefix="wbemconform-test-cache-")
 SHARED = Path(os.environ.get("WBEMCONFORM_SHARED", REPO.parent / "shared"))
 SPEC = SHARED / "spec" / "writing-an-association-provider-for-interop.md"
 

@@ -281,6 +281,8 @@ class Observations:
         asked yet -- concurrently, on a URL target with several workers -- so
         that each later :meth:`op` is answered from memory. The operation log
         and every answer are the same as asking one after the other."""
+        if self.target.workers < 2:
+            return  # one at a time anyway: each op() issues its own when asked
         todo, seen = [], set()
         for operation, args, kwargs in requests:
             kwargs = {k: v for k, v in kwargs.items() if v is not None}
@@ -289,7 +291,7 @@ class Observations:
                 continue
             seen.add(key)
             todo.append((key, operation, args, kwargs))
-        if len(todo) < 2 or self.target.workers < 2:
+        if len(todo) < 2:
             return
         answers = self.target.call_many([(op, args, kw) for _, op, args, kw in todo])
         first = len(self.target.calls) - len(todo)

@@ -262,7 +262,8 @@ def _record_view(doc, rid, label, rec, anchor, target):
                 "command": pywbemcli_command(target, ev) if _is_url(target) else None,
             })
         view["evidence"] = shown
-        view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE)
+        view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE) + \
+            int(rec.get("evidence_left_out") or 0)
         view["pytest"] = _pytest_command(doc, rec.get("test"), target)
         # the operation that shows the failure best: the first that did not
         # succeed, else the last one issued

@@ -13,6 +13,8 @@ from .catalog import catalog
 __all__ = ["Results", "Record", "SCHEMA_VERSION", "TARGET_SUBJECT"]
 
 SCHEMA_VERSION = 1
+#: operations kept as a record's evidence (the decisive ones come first)
+EVIDENCE_KEPT = 50
 TARGET_SUBJECT = "target"
 # Which verdict speaks for a requirement when its subjects disagree.
 _PRECEDENCE = ("error", "fail", "pass", "not-applicable", "skip")
@@ -33,6 +35,7 @@ class Record:
     evidence: list = field(default_factory=list)  # dicts
     waiver: dict | None = None
     test: str | None = None
+    evidence_total: int = 0  # operations behind the verdict (the first EVIDENCE_KEPT are kept)
 
     @property
     def waived(self):
@@ -44,6 +47,8 @@ class Record:
             out["problems"] = self.problems
         if self.evidence:
             out["evidence"] = self.evidence
+            if self.evidence_total > len(self.evidence):
+                out["evidence_left_out"] = self.evidence_total - len(self.evidence)
         if self.waiver:
             out["waiver"] = self.waiver
             out["waived"] = self.waived
@@ -75,9 +80,11 @@ class Results:
 
     def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
             waiver=None, test=None, scrub=None):
+        evidence = list(evidence)
         rec = self.records[req_id][subject] = Record(
-            verdict, message, list(problems), [evidence_dict(c, scrub) for c in evidence],
-            waiver, test)
+            verdict, message, list(problems),
+            [evidence_dict(c, scrub) for c in evidence[:EVIDENCE_KEPT]], waiver, test,
+            evidence_total=len(evidence))
         return rec
 
     def overall(self, req_id):

@@ -14,6 +14,7 @@ connection object with pywbem's operation methods.
 
 from __future__ import annotations
 
+import functools
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -109,17 +110,47 @@ class TargetOptions:
         return not self.url
 
 
-@dataclass
 class Call:
-    """One operation as issued: the evidence unit."""
+    """One operation as issued: the evidence unit.
 
-    operation: str
-    args: dict
-    outcome: str  # "ok" | "cim-error" | "server-error" | "refused"
-    summary: str
-    seconds: float
-    requirement: str | None = None
-    status_code: int | None = None
+    ``args`` and ``summary`` may be given as zero-argument callables: they are
+    then worked out on first use (most calls of a large run are never shown,
+    and naming 50,000 paths costs more than the operations). Calls compare by
+    identity: each is one operation as issued."""
+
+    __slots__ = ("operation", "_args", "outcome", "_summary", "seconds", "requirement",
+                 "status_code")
+
+    def __init__(self, operation, args, outcome, summary, seconds, requirement=None,
+                 status_code=None):
+        self.operation = operation
+        self._args = args
+        self.outcome = outcome  # "ok" | "cim-error" | "server-error" | "refused"
+        self._summary = summary
+        self.seconds = seconds
+        self.requirement = requirement
+        self.status_code = status_code
+
+    @property
+    def args(self) -> dict:
+        if callable(self._args):
+            self._args = self._args()
+        return self._args
+
+    @property
+    def summary(self) -> str:
+        if callable(self._summary):
+            self._summary = self._summary()
+        return self._summary
+
+    def __repr__(self):
+        return f"Call({self.operation}, {self.outcome})"
+
+
+#: answers up to this long are summarised in a stable order; longer ones as the
+#: server listed them (naming every object of a 10,000-object answer to sort
+#: it would cost more than the operation)
+SORTED_SUMMARY_UP_TO = 500
 
 
 def _summary(value, limit=6):
@@ -129,7 +160,10 @@ def _summary(value, limit=6):
     if value is None:
         return "nothing"
     if isinstance(value, list):
-        items = sorted(_summary(v) for v in value)[:limit]
+        if len(value) <= SORTED_SUMMARY_UP_TO:
+            items = sorted(_summary(v) for v in value)[:limit]
+        else:
+            items = [_summary(v) for v in value[:limit]]
         more = f", ... ({len(value)} in all)" if len(value) > limit else ""
         return f"{len(value)} object(s): [" + ", ".join(items) + more + "]"
     if isinstance(value, pywbem.CIMInstance):
@@ -251,7 +285,8 @@ class Target:
             del exc
             return (Call(operation, desc, "server-error", summary,
                          time.perf_counter() - start, requirement), None, failure)
-        return (Call(operation, desc, "ok", self.secrets.scrub(_summary(result)),
+        secrets = self.secrets
+        return (Call(operation, desc, "ok", lambda: secrets.scrub(_summary(result)),
                      time.perf_counter() - start, requirement), result, None)
 
     def _record(self, call, result, error):
@@ -266,7 +301,7 @@ class Target:
     def call(self, operation, *args, **kwargs):
         """Issue one operation. Returns its result; raises CIMError (an
         answer), ServerError (transport) or WriteRefused."""
-        desc = describe_args(args, kwargs)
+        desc = functools.partial(describe_args, args, kwargs)
         refused = self._refuse(operation, desc, args)
         if refused is not None:
             call, error = refused
@@ -307,7 +342,8 @@ class Target:
             op, args, kwargs = item
             conn, transport = slots.get()
             try:
-                return self._issue(op, args, kwargs, describe_args(args, kwargs), conn,
+                return self._issue(op, args, kwargs,
+                                   functools.partial(describe_args, args, kwargs), conn,
                                    transport, requirement)
             finally:
                 slots.put((conn, transport))

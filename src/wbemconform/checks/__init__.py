@@ -48,6 +48,7 @@ class Judge:
         self.problems = []
         self.evidence = []
         self._decisive = []  # the calls a problem was found in, in the order found
+        self._seen, self._decided = set(), set()  # ids: each call is one object
         seen = _JUDGES.get()
         if seen is not None:  # the engine keeps these findings if the check crashes
             seen.append(self)
@@ -55,7 +56,8 @@ class Judge:
     def see(self, *outcomes):
         for out in outcomes:
             call = getattr(out, "call", out)
-            if call is not None and call not in self.evidence:
+            if call is not None and id(call) not in self._seen:
+                self._seen.add(id(call))
                 self.evidence.append(call)
         return self
 
@@ -64,7 +66,8 @@ class Judge:
         self.see(*outcomes)
         for out in outcomes:
             call = getattr(out, "call", out)
-            if call is not None and call not in self._decisive:
+            if call is not None and id(call) not in self._decided:
+                self._decided.add(id(call))
                 self._decisive.append(call)
         return self
 
@@ -77,7 +80,8 @@ class Judge:
     def verdict(self, ok_message) -> Verdict:
         if self.problems:
             # the decisive operations first, then what was seen besides
-            evidence = self._decisive + [c for c in self.evidence if c not in self._decisive]
+            evidence = self._decisive + [c for c in self.evidence
+                                         if id(c) not in self._decided]
             return Verdict("fail", self.problems[0] if len(self.problems) == 1 else
                            f"{len(self.problems)} problems: " + "; ".join(self.problems[:5])
                            + (" ..." if len(self.problems) > 5 else ""),
