@@ -76,14 +76,20 @@ def is_local_namespace(text: str) -> bool:
     return parse_namespace(text).is_local
 
 
-def remote_target_namespace(prop):
-    """(raw qualifier text, the parsed remote target) when a property's
-    MSFT_TargetNamespace names a namespace on another machine; else None."""
+def target_namespace_qualifier(prop):
+    """(raw text, parsed target) of a property's MSFT_TargetNamespace, or None
+    when it has none or the text is not a namespace."""
     qual = prop.qualifiers.get("MSFT_TargetNamespace") if prop is not None else None
     if qual is None or not qual.value:
         return None
     try:
-        target = parse_namespace(qual.value)
+        return qual.value, parse_namespace(qual.value)
     except NamespaceSyntaxError:
         return None
-    return None if target.is_local else (qual.value, target)
+
+
+def remote_target_namespace(prop):
+    """(raw qualifier text, the parsed remote target) when a property's
+    MSFT_TargetNamespace names a namespace on another machine; else None."""
+    found = target_namespace_qualifier(prop)
+    return found if found is not None and not found[1].is_local else None

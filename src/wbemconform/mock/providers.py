@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pywbem import CIM_ERR_NOT_SUPPORTED, CIMError, CIMInstance, CIMInstanceName
 
-from ..namespaces import NamespaceSyntaxError, parse_namespace
+from ..namespaces import target_namespace_qualifier
 from ..paths import normalize_namespace, path_key, with_namespace
 
 __all__ = ["InstanceProvider", "ConformsToProfileProvider", "ProviderServices",
@@ -36,13 +36,10 @@ def target_namespace_of(prop, accept_remote=False):
     With ``accept_remote`` a remote form counts for its namespace part (the
     lenient mode the suites use to go on observing a target after reporting
     the remote namespace)."""
-    qual = prop.qualifiers.get(TARGET_NAMESPACE_QUALIFIER) if prop is not None else None
-    if qual is None or not qual.value:
+    found = target_namespace_qualifier(prop)
+    if found is None:
         return None
-    try:
-        target = parse_namespace(qual.value)
-    except NamespaceSyntaxError:
-        return None
+    target = found[1]
     return target.name if (target.is_local or accept_remote) else None
 
 
