@@ -207,6 +207,55 @@ def test_elements_added_later_are_served(spec_conn):
     assert handles(spec_conn.AssociatorNames(PROFILE)) == ["200", "300", "400"]
 
 
+def test_provider_table_follows_what_it_was_built_from(spec_conn, monkeypatch):
+    """The generic provider rebuilds its table when what it read changed (the
+    element classes' instances, a class hierarchy under them, the association
+    class's declaration) and only then: writing a profile instance, or a class
+    unrelated to the association, leaves it alone."""
+    builds = []
+    real = ConformsToProfileProvider.bindings
+    monkeypatch.setattr(ConformsToProfileProvider, "bindings",
+                        lambda self, ns, cls: builds.append(ns) or real(self, ns, cls))
+    assert handles(spec_conn.AssociatorNames(PROFILE)) == ["100", "200", "300"]
+    built = len(builds)
+    assert built >= 1
+
+    # unrelated writes: a second profile instance, a scratch class in interop
+    other = CIMInstance("ProcessProfile", path=CIMInstanceName(
+        "ProcessProfile", {"InstanceID": "Other"}, namespace="root/interop"),
+        properties={"InstanceID": "Other"})
+    spec_conn.CreateInstance(other, namespace="root/interop")
+    scratch = spec_conn.GetClass("ProcessProfile", namespace="root/interop")
+    scratch.classname, scratch.superclass = "Scratch_Profile", "ProcessProfile"
+    spec_conn.CreateClass(scratch, namespace="root/interop")
+    spec_conn.DeleteClass("Scratch_Profile", namespace="root/interop")
+    spec_conn.DeleteInstance(other.path)
+    assert handles(spec_conn.AssociatorNames(PROFILE)) == ["100", "200", "300"]
+    assert len(builds) == built, "unrelated writes rebuilt the table"
+
+    # an instance of a new subclass of the element class is an element
+    sub = spec_conn.GetClass("Win32_Process", namespace="root/cimv2", LocalOnly=False)
+    sub.classname, sub.superclass = "Test_ChildProcess", "Win32_Process"
+    sub.properties = {}
+    spec_conn.CreateClass(sub, namespace="root/cimv2")
+    assert len(builds) == built, "a new class without instances rebuilt the table"
+    child = CIMInstanceName("Test_ChildProcess", {"Handle": "500"}, namespace="root/cimv2")
+    spec_conn.CreateInstance(CIMInstance("Test_ChildProcess", path=child,
+                                         properties={"Handle": "500"}), namespace="root/cimv2")
+    assert handles(spec_conn.AssociatorNames(PROFILE)) == ["100", "200", "300", "500"]
+    # deleting the class takes its instances, and their associations, along
+    spec_conn.DeleteClass("Test_ChildProcess", namespace="root/cimv2")
+    assert handles(spec_conn.AssociatorNames(PROFILE)) == ["100", "200", "300"]
+
+    # a change of the association class's declaration is seen
+    before = len(builds)
+    decl = spec_conn.GetClass(ASSOC, namespace="root/interop", LocalOnly=False,
+                              IncludeQualifiers=True)
+    spec_conn.ModifyClass(decl, namespace="root/interop")
+    spec_conn.EnumerateInstanceNames(ASSOC, namespace="root/interop")
+    assert len(builds) > before
+
+
 # -- MSFT_TargetNamespace missing --------------------------------------------------
 
 def test_without_target_namespace_on_interop_side_resultclass_returns_nothing(spec_mof):

@@ -19,10 +19,18 @@ ns_key = normalize_namespace
 
 
 def path_key(path: CIMInstanceName, default_namespace: str | None = None):
-    ns = normalize_namespace(path.namespace) or normalize_namespace(default_namespace)
-    keys = tuple(sorted((name.lower(), _key_value(value, ns))
-                        for name, value in path.keybindings.items()))
-    return (ns, path.classname.lower(), keys)
+    # normalize_namespace(path.namespace) or normalize_namespace(default),
+    # spelled out: this runs for every path a run compares (millions)
+    ns = path.namespace
+    if ns:
+        ns = ns.strip("/").lower()
+    if not ns:
+        ns = default_namespace.strip("/").lower() if default_namespace else None
+    keys = [(name.lower(), value if type(value) is str else _key_value(value, ns))
+            for name, value in path.keybindings.items()]
+    if len(keys) > 1:
+        keys.sort()  # key names are unique (case-insensitively): values never compared
+    return (ns, path.classname.lower(), tuple(keys))
 
 
 def _key_value(value, ns):

@@ -315,8 +315,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_CreateInstance(namespace, **params)
         finally:
-            # an association instance may have been stored in several namespaces
-            self.broker.changed(None, classes=False)
+            self.broker.instance_written(namespace, inst.classname)
 
     def _imeth_ModifyInstance(self, namespace, **params):
         inst = params["ModifiedInstance"]
@@ -327,7 +326,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_ModifyInstance(namespace, **params)
         finally:
-            self.broker.changed(None, classes=False)
+            self.broker.instance_written(namespace, inst.classname)
 
     def _imeth_DeleteInstance(self, namespace, **params):
         path = params["InstanceName"]
@@ -338,7 +337,7 @@ class WmiMockConnection(FakedWBEMConnection):
         try:
             return super()._imeth_DeleteInstance(namespace, **params)
         finally:
-            self.broker.changed(None, classes=False)
+            self.broker.instance_written(namespace, path.classname)
 
     def _imeth_ExecQuery(self, namespace, **params):
         instances = self._mainprovider.ExecQuery(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from copy import deepcopy
 
 from pywbem import (
@@ -162,6 +163,16 @@ class _Link:
     roles: dict  # role name -> CIMInstanceName (with namespace)
     instance: object = None  # the full instance, when a provider gave it
 
+    @cached_property
+    def keys(self):
+        """role name -> path_key of the object it refers to (worked out once
+        per link: a profile's 10,000 links are walked by many operations)."""
+        return {role: path_key(value) for role, value in self.roles.items()}
+
+    @cached_property
+    def key(self):
+        return path_key(self.path)
+
 
 class WmiBroker(MainProvider):
     """MainProvider with WMI's broker behaviour (see the module docstring)."""
@@ -175,9 +186,13 @@ class WmiBroker(MainProvider):
         self._provider_objects = {}
         self._initialized = set()
         self._generations = defaultdict(int)
+        self._bulk_generations = defaultdict(int)
+        self._class_generations = defaultdict(int)
+        self._instance_generations = defaultdict(int)
         self._schemas = {}
         self._registrations = {}
         self._static_links = {}
+        self._link_memo = {}
         self.services = ProviderServices(self)
         #: Lenient mode: load a remote MSFT_TargetNamespace (and use its
         #: namespace part) instead of rejecting the class, as WMI would.
@@ -199,20 +214,85 @@ class WmiBroker(MainProvider):
     # change tracking
     # ------------------------------------------------------------------
 
-    def generation(self, namespace):
+    # What was derived from a namespace is stamped with these counters, so a
+    # provider rebuilds its table only when what it read changed: an instance
+    # write counts for its class and the class's superclasses (whose
+    # enumerations it changes), a class write for that class (a class's
+    # declaration depends on its superclasses' declarations: readers take the
+    # counters of the whole ancestry); writes that reach further (loading,
+    # modifying a class, a provider's writes, association instances stored in
+    # several namespaces) move a namespace's bulk counter.
+
+    def generation(self, namespace=None):
+        """A number that changes with every write in the namespace (with
+        None: in any namespace)."""
+        if namespace is None:
+            return sum(self._generations.values())
         return self._generations[normalize_namespace(namespace)]
+
+    def instance_generation(self, namespace, classname):
+        """A stamp that changes whenever the instances of the class (with its
+        subclasses) may have changed in the namespace."""
+        ns = normalize_namespace(namespace)
+        return self._bulk_generations[ns], self._instance_generations[(ns, classname.lower())]
+
+    def class_generation(self, namespace, classname):
+        """A stamp that changes whenever the declaration of the class (with
+        what it inherits) may have changed in the namespace."""
+        ns = normalize_namespace(namespace)
+        try:
+            ancestry = self.schema(ns).ancestry(classname)
+        except CIMError:
+            ancestry = []
+        return (self._bulk_generations[ns], tuple(ancestry),
+                tuple(self._class_generations[(ns, c)] for c in ancestry))
 
     def changed(self, namespace=None, classes=True):
         """Forget what was derived from a namespace (all when None); an
         instance write (``classes=False``) leaves the class summary alone."""
-        spaces = [normalize_namespace(namespace)] if namespace else \
-            [normalize_namespace(ns) for ns in self.namespaces]
-        for ns in spaces:
+        for ns in self._spaces(namespace):
             self._generations[ns] += 1
-            if classes:
-                self._schemas.pop(ns, None)
-            self._registrations.pop(ns, None)
-            self._static_links.pop(ns, None)
+            self._bulk_generations[ns] += 1
+            self._forget(ns, classes)
+
+    def _spaces(self, namespace):
+        return [normalize_namespace(namespace)] if namespace else \
+            [normalize_namespace(ns) for ns in self.namespaces]
+
+    def _forget(self, ns, classes):
+        if classes:
+            self._schemas.pop(ns, None)
+        self._registrations.pop(ns, None)
+        self._static_links.pop(ns, None)
+        self._link_memo.clear()
+
+    def instance_written(self, namespace, classname):
+        """A static instance was created, modified or deleted: an association
+        instance may be stored in several namespaces (all of them change),
+        any other instance changes its class's enumerations in its own."""
+        ns = normalize_namespace(namespace)
+        try:
+            schema = self.schema(ns)
+        except CIMError:
+            return self.changed(None, classes=False)
+        if classname.lower() in schema.associations or not schema.has(classname):
+            return self.changed(None, classes=False)
+        self._generations[ns] += 1
+        for cls in schema.ancestry(classname):
+            self._instance_generations[(ns, cls)] += 1
+        self._forget(ns, classes=False)
+
+    def class_written(self, namespace, declared, emptied=()):
+        """Classes were created or deleted: the declarations of ``declared``
+        changed, and the enumerations of ``emptied`` lost instances (a
+        deleted class's, its superclasses'); other classes are untouched."""
+        ns = normalize_namespace(namespace)
+        self._generations[ns] += 1
+        for cls in declared:
+            self._class_generations[(ns, cls.lower())] += 1
+        for cls in emptied:
+            self._instance_generations[(ns, cls.lower())] += 1
+        self._forget(ns, classes=True)
 
     def schema(self, namespace) -> _Schema:
         ns = normalize_namespace(namespace)
@@ -235,7 +315,7 @@ class WmiBroker(MainProvider):
         try:
             return super().CreateClass(namespace, NewClass)
         finally:
-            self.changed(namespace)
+            self.class_written(namespace, [NewClass.classname])
 
     def ModifyClass(self, namespace, ModifiedClass):
         try:
@@ -244,10 +324,16 @@ class WmiBroker(MainProvider):
             self.changed(namespace)
 
     def DeleteClass(self, namespace, ClassName):
+        try:  # a class goes with its subclasses and their instances
+            schema = self.schema(namespace)
+            deleted = schema.subclasses(ClassName)
+            emptied = deleted | set(schema.ancestry(ClassName))
+        except CIMError:
+            deleted = emptied = {ClassName.lower()}
         try:
             return super().DeleteClass(namespace, ClassName)
         finally:
-            self.changed(namespace)
+            self.class_written(namespace, deleted, emptied)
 
     def _validate_dependencies_exist(self, klass, class_store, namespace):
         """WMI does not require a reference's class to exist in the namespace
@@ -494,23 +580,50 @@ class WmiBroker(MainProvider):
             f"provider {reg.name!r} does not support {capability} in namespace "
             f"{reg.namespace} ({flag} = FALSE in its {REGISTRATION_CLASS})")
 
-    def _dynamic_instances(self, namespace, classname):
+    def _enumerated(self, namespace, classname):
+        """A provider's instances of a class (read, not copied), after the
+        registration allows enumeration."""
         provider, reg = self.provider_for(namespace, classname)
         if not reg.supports_enumeration:
             self._refuse(reg, "enumeration", "SupportsEnumeration")
+        return provider.enumerate_instances(namespace,
+                                            self.schema(namespace).names[classname.lower()])
+
+    def _dynamic_instances(self, namespace, classname):
         return [self._as_served(inst, namespace)
-                for inst in provider.enumerate_instances(namespace, self.schema(namespace).names[classname.lower()])]
+                for inst in self._enumerated(namespace, classname)]
+
+    def _dynamic_paths(self, namespace, classname):
+        """The paths of a provider's instances, as EnumerateInstanceNames
+        serves them (copies of the paths alone, not of the instances)."""
+        return [self._served_copy(inst.path, inst, namespace)
+                for inst in self._enumerated(namespace, classname)]
+
+    @staticmethod
+    def _pathless(inst):
+        return CIMError(CIM_ERR_FAILED, f"the provider returned an instance of "
+                                        f"{inst.classname} without a path")
+
+    @staticmethod
+    def _served_copy(path, inst, namespace):
+        """A copy of an instance's path in ``namespace`` unless it names one
+        (paths.with_namespace's rule), without a host."""
+        if path is None:
+            raise WmiBroker._pathless(inst)
+        path = path.copy()
+        path.namespace = (path.namespace or namespace).strip("/")
+        path.host = None
+        return path
 
     @staticmethod
     def _as_served(inst, namespace):
         """A copy of a provider's instance for the client, its path in
         ``namespace`` unless it names one (paths.with_namespace's rule, on the
         copy's own path: one path copy, not three)."""
+        if inst.path is None:
+            raise WmiBroker._pathless(inst)
         out = inst.copy()
         path = out.path
-        if path is None:
-            raise CIMError(CIM_ERR_FAILED, f"the provider returned an instance of "
-                                           f"{inst.classname} without a path")
         path.namespace = (path.namespace or namespace).strip("/")
         path.host = None
         return out
@@ -654,7 +767,7 @@ class WmiBroker(MainProvider):
         dyn, has_static = self._split(namespace, ClassName)
         out = [p.copy() for p in self._static_paths(namespace, ClassName)] if has_static else []
         for cls in dyn:
-            out.extend(inst.path for inst in self._dynamic_instances(namespace, cls))
+            out.extend(self._dynamic_paths(namespace, cls))
         return out
 
     def GetInstance(self, InstanceName, LocalOnly=None, IncludeQualifiers=None,
@@ -757,11 +870,29 @@ class WmiBroker(MainProvider):
             if not reg.supports_enumeration and not reg.supports_get:
                 self._refuse(reg, "association traversal", "SupportsEnumeration")
             for inst in provider.references_to(namespace, schema.names[cls], target):
-                # read, not copied: the operations copy what they return
-                roles = {p.name: _in_namespace(p.value, namespace)
-                         for p in inst.properties.values()
-                         if isinstance(p.value, CIMInstanceName)}
-                yield _Link(_in_namespace(inst.path, namespace), inst.classname, roles, inst)
+                yield self._dynamic_link(namespace, inst)
+
+    #: bound on the remembered links of provider instances (a provider that
+    #: makes new instances on every call must not grow the memory)
+    LINK_MEMO_LIMIT = 200_000
+
+    def _dynamic_link(self, namespace, inst):
+        """The link of a provider's association instance, remembered while the
+        provider hands out the same instance object (its table) and nothing
+        changed: the instance is read, not copied (the operations copy what
+        they return)."""
+        memo_key = (normalize_namespace(namespace), id(inst))
+        held = self._link_memo.get(memo_key)
+        if held is not None and held[0] is inst:
+            return held[1]
+        roles = {p.name: _in_namespace(p.value, namespace)
+                 for p in inst.properties.values()
+                 if isinstance(p.value, CIMInstanceName)}
+        link = _Link(_in_namespace(inst.path, namespace), inst.classname, roles, inst)
+        if len(self._link_memo) >= self.LINK_MEMO_LIMIT:
+            self._link_memo.clear()
+        self._link_memo[memo_key] = (inst, link)
+        return link
 
     def _source(self, namespace, object_name):
         """Validate the source object of an association operation."""
@@ -825,7 +956,7 @@ class WmiBroker(MainProvider):
         key = path_key(source)
         found = {}
         for link in self._links(namespace, source, AssocClass):
-            keys = {r: path_key(v) for r, v in link.roles.items()}
+            keys = link.keys
             src_roles = [r for r, k in keys.items() if k == key]
             for src_role in src_roles:
                 if Role and src_role.lower() != Role.lower():
@@ -853,10 +984,10 @@ class WmiBroker(MainProvider):
             if ResultClass and not (link.classname.lower() == ResultClass.lower() if exact
                                     else schema.is_subclass(link.classname, ResultClass)):
                 continue
-            if Role and not any(r.lower() == Role.lower() and path_key(v) == key
-                                for r, v in link.roles.items()):
+            if Role and not any(r.lower() == Role.lower() and k == key
+                                for r, k in link.keys.items()):
                 continue
-            found.setdefault(path_key(link.path), link)
+            found.setdefault(link.key, link)
         return list(found.values())
 
     def _served_path(self, path):

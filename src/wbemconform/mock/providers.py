@@ -68,9 +68,20 @@ class ProviderServices:
         """Instances (with path and namespace) of a class and its subclasses."""
         return self._broker.instances_or_empty(namespace, classname)
 
-    def generation(self, namespace):
-        """A number that changes whenever anything in the namespace changes."""
+    def generation(self, namespace=None):
+        """A number that changes whenever anything in the namespace (with
+        None: in any namespace) changes."""
         return self._broker.generation(namespace)
+
+    def instance_generation(self, namespace, classname):
+        """A stamp that changes whenever the instances of a class (with its
+        subclasses) may have changed in the namespace."""
+        return self._broker.instance_generation(namespace, classname)
+
+    def class_generation(self, namespace, classname):
+        """A stamp that changes whenever the declaration of a class (with what
+        it inherits) may have changed in the namespace."""
+        return self._broker.class_generation(namespace, classname)
 
     def target_namespace(self, prop):
         """The namespace a reference's MSFT_TargetNamespace names, as the broker
@@ -260,15 +271,22 @@ class ConformsToProfileProvider(InstanceProvider):
 
     # -- the table -------------------------------------------------------------
 
-    def _stamp(self, namespace, bindings):
-        spaces = {normalize_namespace(namespace)}
-        spaces.update(normalize_namespace(ns) for ns in
-                      self.services.namespaces_declaring(BINDING_CLASS))
-        for binding in bindings:
-            spaces.add(normalize_namespace(binding.element_namespace))
-            if binding.profile is not None:
-                spaces.add(normalize_namespace(binding.profile.namespace))
-        return tuple(sorted((ns, self.services.generation(ns)) for ns in spaces if ns))
+    def _stamp(self, namespace, classname, bindings):
+        """What the table was built from: the declarations of the class (in
+        every namespace declaring it), the binding instances, the element
+        classes' instances. A profile instance is named, never read: writing
+        one, or any other class, leaves the table alone."""
+        services = self.services
+        declaring = tuple(normalize_namespace(ns)
+                          for ns in services.namespaces_declaring(classname))
+        binding_spaces = tuple(normalize_namespace(ns)
+                               for ns in services.namespaces_declaring(BINDING_CLASS))
+        spaces = set(declaring) | {normalize_namespace(namespace)}
+        return (declaring, binding_spaces,
+                tuple(services.class_generation(ns, classname) for ns in sorted(spaces)),
+                tuple(services.instance_generation(ns, BINDING_CLASS) for ns in binding_spaces),
+                tuple(services.instance_generation(b.element_namespace, b.element_class)
+                      for b in bindings))
 
     def table(self, namespace, classname):
         """(binding, rows) for a class in a namespace.
@@ -279,9 +297,13 @@ class ConformsToProfileProvider(InstanceProvider):
         (profile key, element key)."""
         cache_key = (normalize_namespace(namespace), classname.lower())
         cached = self._tables.get(cache_key)
+        writes = self.services.generation()
         if cached is not None:
             stamp, bindings, binding, rows = cached
-            if stamp == self._stamp(namespace, bindings):
+            if stamp[0] == writes:  # nothing was written since
+                return binding, rows
+            if stamp[1] == self._stamp(namespace, classname, bindings):
+                self._tables[cache_key] = ((writes, stamp[1]), bindings, binding, rows)
                 return binding, rows
         bindings = self.bindings(namespace, classname)
         single = len(bindings) == 1
@@ -295,7 +317,9 @@ class ConformsToProfileProvider(InstanceProvider):
                 rows.setdefault(key, inst)
         binding = bindings[0] if single else bindings
         # the stamp is taken after the build: building may itself provision state
-        self._tables[cache_key] = (self._stamp(namespace, bindings), bindings, binding, rows)
+        self._tables[cache_key] = ((self.services.generation(),
+                                   self._stamp(namespace, classname, bindings)),
+                                  bindings, binding, rows)
         return binding, rows
 
     def elements(self, binding):
