@@ -27,11 +27,6 @@ up), 1 otherwise, 2 when no server could be reached or started.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,57 +37,8 @@ from wbemconform.session import RunOptions, Session
 from wbemconform.target import TargetOptions
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WBEMCONFORM_SHARED", REPO.parent / "shared"))
-OPENPEGASUS = SHARED / "servers" / "openpegasus" / "start"
-START_TIMEOUT = 90  # seconds the server may take to answer
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_openpegasus(work):
-    """(url, pid) of a bundled OpenPegasus started on a free port; raises
-    RuntimeError (one line) when it cannot start.
-
-    One cimserver runs per machine (it locks /var/tmp/cimserver_start.lock):
-    when another one holds the lock and this process may unshare its mount
-    namespace (root on Linux), the server is started with a private /var/tmp
-    (a tmpfs mounted in a new mount namespace)."""
-    if not OPENPEGASUS.is_file():
-        raise RuntimeError(f"the bundled OpenPegasus is not at {OPENPEGASUS} (only CI clones "
-                           "have ../shared beside them): give --url")
-    port = _free_port()
-    plain = [str(OPENPEGASUS), str(work), str(port)]
-    attempts = [plain]
-    if shutil.which("unshare") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        private = f"mount -t tmpfs tmpfs /var/tmp && exec {' '.join(plain)}"
-        attempts.append(["unshare", "-m", "bash", "-c", private])
-    last = ""
-    for cmd in attempts:
-        try:
-            started = subprocess.run(cmd, capture_output=True, text=True, timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            last = f"it did not answer within {START_TIMEOUT} s"
-            continue
-        if started.returncode == 0 and started.stdout.split():
-            return f"http://127.0.0.1:{port}", int(started.stdout.split()[-1])
-        last = (started.stderr or started.stdout).strip().splitlines()[-1:] or ["no output"]
-        last = last[0][-200:]
-    raise RuntimeError(f"the bundled OpenPegasus could not start: {last}")
-
-
-def stop(pid):
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(100):  # bounded: 10 s, then it is killed
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+sys.path.insert(0, str(REPO / "tests"))
+import openpegasus  # noqa: E402  (tests/openpegasus.py: starts and stops the bundled server)
 
 
 def verdicts(session):
@@ -133,15 +79,15 @@ def main(argv=None):
             url = args.url
             if url is None:
                 try:
-                    url, pid = start_openpegasus(work)
-                except RuntimeError as exc:
+                    url, pid = openpegasus.start(work, private_tmp=True)
+                except openpegasus.Unavailable as exc:
                     print(f"bench_realserver: {exc}", file=sys.stderr)
                     return 2
             try:
                 row = measure(url, n, args.timeout, args.run_timeout)
             finally:
                 if pid is not None:
-                    stop(pid)
+                    openpegasus.stop(pid)
         rows.append(row)
         if row["setup_error"]:
             print(f"{n:>7}  setup failed: {row['setup_error']}")

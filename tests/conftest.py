@@ -71,54 +71,28 @@ def spec_mof(tmp_path):
     return make
 
 
-OPENPEGASUS = SHARED / "servers" / "openpegasus" / "start"
-
-
-def _free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def openpegasus(tmp_path_factory):
     """The URL of the bundled OpenPegasus 2.14.4 on 127.0.0.1, started once per
     session and stopped at its end (WBEMCONFORM_OPENPEGASUS_URL: use a
     server that already runs). Skips, saying why, where it cannot run."""
-    import signal
-    import subprocess
+    import openpegasus as pegasus
     url = os.environ.get("WBEMCONFORM_OPENPEGASUS_URL")
     if url:
         yield url
         return
-    if not OPENPEGASUS.is_file():
+    if not pegasus.START_SCRIPT.is_file():
         pytest.skip("needs the bundled OpenPegasus server, which only CI clones have beside "
-                    f"them (expected at {OPENPEGASUS}); set WBEMCONFORM_OPENPEGASUS_URL to "
-                    "use a running one")
-    port = _free_port()
-    work = tmp_path_factory.mktemp("openpegasus")
+                    f"them (expected at {pegasus.START_SCRIPT}); set "
+                    "WBEMCONFORM_OPENPEGASUS_URL to use a running one")
     try:
-        started = subprocess.run([str(OPENPEGASUS), str(work), str(port)], capture_output=True,
-                                 text=True, timeout=90)
-    except subprocess.TimeoutExpired:
-        pytest.skip("the bundled OpenPegasus did not start within 90 s")
-    if started.returncode != 0:
-        pytest.skip("the bundled OpenPegasus could not start (only one cimserver can run "
-                    f"per machine): {started.stderr.strip()[-300:]}")
-    pid = int(started.stdout.split()[-1])
+        url, pid = pegasus.start(tmp_path_factory.mktemp("openpegasus"))
+    except pegasus.Unavailable as exc:
+        pytest.skip(str(exc))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        try:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(100):  # bounded: 10 s, then it is killed
-                os.kill(pid, 0)
-                import time
-                time.sleep(0.1)
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        pegasus.stop(pid)
 
 
 def pytest_terminal_summary(terminalreporter):
