@@ -596,8 +596,12 @@ class WmiBroker(MainProvider):
     def _dynamic_paths(self, namespace, classname):
         """The paths of a provider's instances, as EnumerateInstanceNames
         serves them (copies of the paths alone, not of the instances)."""
-        return [self._served_copy(inst.path, inst, namespace)
-                for inst in self._enumerated(namespace, classname)]
+        out = []
+        for inst in self._enumerated(namespace, classname):
+            if inst.path is None:
+                raise self._pathless(inst)
+            out.append(self._place(inst.path.copy(), namespace))
+        return out
 
     @staticmethod
     def _pathless(inst):
@@ -605,27 +609,21 @@ class WmiBroker(MainProvider):
                                         f"{inst.classname} without a path")
 
     @staticmethod
-    def _served_copy(path, inst, namespace):
-        """A copy of an instance's path in ``namespace`` unless it names one
-        (paths.with_namespace's rule), without a host."""
-        if path is None:
-            raise WmiBroker._pathless(inst)
-        path = path.copy()
+    def _place(path, namespace):
+        """``path`` (a copy of the provider's) in ``namespace`` unless it names
+        one (paths.with_namespace's rule), without a host."""
         path.namespace = (path.namespace or namespace).strip("/")
         path.host = None
         return path
 
     @staticmethod
     def _as_served(inst, namespace):
-        """A copy of a provider's instance for the client, its path in
-        ``namespace`` unless it names one (paths.with_namespace's rule, on the
-        copy's own path: one path copy, not three)."""
+        """A copy of a provider's instance for the client, its path placed as
+        :meth:`_place` does (on the copy's own path: one path copy, not three)."""
         if inst.path is None:
             raise WmiBroker._pathless(inst)
         out = inst.copy()
-        path = out.path
-        path.namespace = (path.namespace or namespace).strip("/")
-        path.host = None
+        WmiBroker._place(out.path, namespace)
         return out
 
     def _dynamic_get(self, path):
