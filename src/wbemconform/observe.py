@@ -28,7 +28,7 @@ from functools import cached_property
 from pywbem import CIM_ERR_INVALID_CLASS, CIMClass, CIMError, CIMInstanceName, WBEMServer
 
 from .namespaces import NamespaceSyntaxError, parse_namespace
-from .paths import ns_key, path_key, with_namespace
+from .paths import exact_key, ns_key, path_key, with_namespace
 from .profiledefs import (COMPONENT, ORGANIZATION_VALUES, KnowledgeBase, ProfileDef,
                           ProfileDefsError, load_knowledge_base)
 from .target import Call, ServerError, Target, TargetSetupError
@@ -243,6 +243,12 @@ class RefLink:
         return f"{self.classname}(Antecedent={self.antecedent}, Dependent={self.dependent})"
 
 
+def _arg_key(value):
+    """An operation argument in the key of its answer: a path exactly as
+    written (paths.exact_key), anything else as text."""
+    return exact_key(value) if type(value) is CIMInstanceName else str(value)
+
+
 def target_namespace(prop):
     """(raw text, parsed TargetNamespace or None) of a property's MSFT_TargetNamespace."""
     if prop is None:
@@ -273,8 +279,8 @@ class Observations:
 
     @staticmethod
     def _key(operation, args, kwargs):
-        return (operation, tuple(str(a) for a in args),
-                tuple(sorted((k, str(v)) for k, v in kwargs.items() if v is not None)))
+        return (operation, tuple(_arg_key(a) for a in args),
+                tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items() if v is not None)))
 
     def prefetch(self, requests):
         """Issue together the operations ``[(operation, args, kwargs)]`` not
@@ -584,8 +590,15 @@ class Observations:
 
     def spelling(self, ns):
         """A namespace as the server spells it."""
-        key = ns_key(ns)
-        return next((n for n in self.namespaces if ns_key(n) == key), ns.strip("/"))
+        return self._spellings.get(ns_key(ns)) or ns.strip("/")
+
+    @cached_property
+    def _spellings(self) -> dict:
+        """{namespace key: the first spelling in :attr:`namespaces`}."""
+        out = {}
+        for name in self.namespaces:
+            out.setdefault(ns_key(name), name)
+        return out
 
     def get_class(self, namespace, classname) -> CIMClass | None:
         key = (ns_key(namespace), classname.lower())

@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from copy import deepcopy
 
 from pywbem import (
     CIM_ERR_FAILED, CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_INVALID_PARAMETER,
@@ -40,7 +39,7 @@ from pywbem_mock import MainProvider
 
 from ..namespaces import NamespaceSyntaxError, parse_namespace
 from ..wql import WqlSyntaxError, parse_wql
-from ..paths import normalize_namespace, path_key, with_namespace
+from ..paths import copy_instance, copy_path, normalize_namespace, path_key, with_namespace
 from .providers import (TARGET_NAMESPACE_QUALIFIER, ConformsToProfileProvider,
                         ProviderServices, target_namespace_of)
 
@@ -600,7 +599,7 @@ class WmiBroker(MainProvider):
         for inst in self._enumerated(namespace, classname):
             if inst.path is None:
                 raise self._pathless(inst)
-            out.append(self._place(inst.path.copy(), namespace))
+            out.append(self._placed(inst.path, namespace))
         return out
 
     @staticmethod
@@ -609,22 +608,18 @@ class WmiBroker(MainProvider):
                                         f"{inst.classname} without a path")
 
     @staticmethod
-    def _place(path, namespace):
-        """``path`` (a copy of the provider's) in ``namespace`` unless it names
-        one (paths.with_namespace's rule), without a host."""
-        path.namespace = (path.namespace or namespace).strip("/")
-        path.host = None
-        return path
+    def _placed(path, namespace):
+        """A copy of a provider's ``path`` in ``namespace`` unless it names one
+        (paths.with_namespace's rule), without a host."""
+        return copy_path(path, path.namespace or namespace)
 
     @staticmethod
     def _as_served(inst, namespace):
         """A copy of a provider's instance for the client, its path placed as
-        :meth:`_place` does (on the copy's own path: one path copy, not three)."""
+        :meth:`_placed` does (one path copy)."""
         if inst.path is None:
             raise WmiBroker._pathless(inst)
-        out = inst.copy()
-        WmiBroker._place(out.path, namespace)
-        return out
+        return copy_instance(inst, WmiBroker._placed(inst.path, namespace))
 
     def _dynamic_get(self, path):
         provider, reg = self.provider_for(path.namespace, path.classname)
@@ -763,7 +758,8 @@ class WmiBroker(MainProvider):
             raise CIMError(CIM_ERR_INVALID_CLASS,
                            f"class {ClassName!r} does not exist in namespace {namespace!r}")
         dyn, has_static = self._split(namespace, ClassName)
-        out = [p.copy() for p in self._static_paths(namespace, ClassName)] if has_static else []
+        out = ([copy_path(p, p.namespace, p.host) for p in self._static_paths(namespace, ClassName)]
+               if has_static else [])
         for cls in dyn:
             out.extend(self._dynamic_paths(namespace, cls))
         return out
@@ -908,8 +904,7 @@ class WmiBroker(MainProvider):
             exists = self.instance_or_none(source) is not None
         else:  # a static instance: look, do not copy
             store = self.cimrepository.get_instance_store(src_ns)
-            key = source.copy()
-            key.host = None
+            key = copy_path(source, source.namespace)
             exists = store.object_exists(key)
         if not exists:
             raise CIMError(CIM_ERR_NOT_FOUND, f"the source object {source} does not exist")
@@ -988,10 +983,10 @@ class WmiBroker(MainProvider):
             found.setdefault(link.key, link)
         return list(found.values())
 
-    def _served_path(self, path):
-        out = path.copy()
-        out.host = self.host
-        return out
+    def _served_path(self, path, namespace=None):
+        """A copy of ``path`` for the client: on this server's host, in
+        ``namespace`` when the path names none."""
+        return copy_path(path, path.namespace or namespace, self.host)
 
     def AssociatorNames(self, namespace, ObjectName, AssocClass=None,
                         ResultClass=None, Role=None, ResultRole=None):
@@ -1014,8 +1009,8 @@ class WmiBroker(MainProvider):
             inst = self.instance_or_none(path)
             if inst is None:  # a dangling reference: nothing to return for it
                 continue
+            inst = copy_instance(inst, self._served_path(inst.path, path.namespace))
             self.filter_properties(inst, PropertyList)
-            inst.path = self._served_path(with_namespace(inst.path, path.namespace))
             out.append(inst)
         return out
 
@@ -1032,14 +1027,12 @@ class WmiBroker(MainProvider):
                                       IncludeQualifiers, IncludeClassOrigin, PropertyList)
         out = []
         for link in self._referencing(namespace, ObjectName, ResultClass, Role):
-            if link.instance is not None:
-                inst = deepcopy(link.instance)
-            else:
-                inst = self.instance_or_none(link.path)
-                if inst is None:
-                    continue
+            inst = link.instance if link.instance is not None else \
+                self.instance_or_none(link.path)  # a static one: a copy
+            if inst is None:  # a dangling reference: nothing to return for it
+                continue
+            inst = copy_instance(inst, self._served_path(link.path))  # ours to filter
             self.filter_properties(inst, PropertyList)
-            inst.path = self._served_path(link.path)
             out.append(inst)
         return out
 
