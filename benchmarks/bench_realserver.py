@@ -7,9 +7,13 @@ a fresh server for each worker count, started here on a free port of
 127.0.0.1 as tests/conftest.py's ``openpegasus`` fixture starts it, and
 stopped after the count (a server wedged by one count does not spoil the
 next) -- or against ``--url``. Prints, per worker count, the wall time, the
-ratio to one worker, the operations issued, the gate and the verdict counts,
-then whether every (requirement, subject) verdict is identical across worker
-counts. Each run is bounded (``--run-timeout``, as ``--wbem-run-timeout``).
+ratio to one worker, the CPU time the server (the bundled one) and this
+process used, the operations issued, the gate and the verdict counts; then
+the server's own speed-up (the same AssociatorNames requests over one
+connection and over four at once, raw pywbem: no client does better than
+that ratio); then whether every (requirement, subject) verdict is identical
+across worker counts. Each run is bounded (``--run-timeout``, as
+``--wbem-run-timeout``).
 
     python benchmarks/bench_realserver.py                   # bundled OpenPegasus
     python benchmarks/bench_realserver.py --url http://127.0.0.1:5988
@@ -31,7 +35,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pywbem
 
 from wbemconform.session import RunOptions, Session
 from wbemconform.target import TargetOptions
@@ -48,17 +55,75 @@ def verdicts(session):
             for subject, rec in subjects.items()}
 
 
-def measure(url, workers, timeout, run_timeout):
+def measure(url, workers, timeout, run_timeout, pid=None):
     options = TargetOptions(url=url, timeout=timeout, workers=workers)
+    server0 = openpegasus.cpu_seconds(pid) if pid is not None else None
+    client0 = time.process_time()
     t0 = time.perf_counter()
     session = Session(options, run=RunOptions(run_timeout=run_timeout))
     session.run_all()
     wall = time.perf_counter() - t0
+    client = time.process_time() - client0
+    server = openpegasus.cpu_seconds(pid) - server0 if server0 is not None else None
     target = session.target
     return {"workers": workers, "wall": wall, "setup_error": session.results.setup_error,
+            "server_cpu": server, "client_cpu": client,
             "gate": session.gate().status,
             "ops": len(target.calls) if target is not None else 0,
             "counts": session.results.counts(), "verdicts": verdicts(session)}
+
+
+#: the server probe: requests per connection count, and the counts compared
+PROBE_REQUESTS = 48
+PROBE_CONNECTIONS = (1, 4)  # 4: OpenPegasus 2.14.4 wedges at 5 concurrent
+
+
+def server_speedup(url, timeout):
+    """How much faster the server answers the same AssociatorNames requests
+    over several connections at once than over one: {connections: seconds}.
+    A client's speed-up from workers cannot exceed the server's own."""
+    first = pywbem.WBEMConnection(url, timeout=timeout)
+    interop = next((ns for ns in ("root/interop", "interop", "root/PG_InterOp")
+                    if _lists_profiles(first, ns)), None)
+    if interop is None:
+        return None
+    source = first.EnumerateInstanceNames("CIM_RegisteredProfile", namespace=interop)[0]
+    out = {}
+    for n in PROBE_CONNECTIONS:
+        conns = [pywbem.WBEMConnection(url, timeout=timeout) for _ in range(n)]
+
+        def work(conn, count=PROBE_REQUESTS // n):
+            for _ in range(count):
+                conn.AssociatorNames(source)
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(work, conns))
+        out[n] = time.perf_counter() - t0
+    return out
+
+
+def _lists_profiles(conn, ns):
+    try:
+        return bool(conn.EnumerateInstanceNames("CIM_RegisteredProfile", namespace=ns))
+    except pywbem.Error:
+        return False
+
+
+def print_probe(probe):
+    """The server's own speed-up, and what it means for the ratios above."""
+    if not probe:
+        print("\nserver speed-up: not measured (no registered profile to start from, or "
+              "the first run did not finish)")
+        return
+    if "error" in probe:
+        print(f"\nserver speed-up: the probe failed: {probe['error']}")
+        return
+    one, many = PROBE_CONNECTIONS[0], PROBE_CONNECTIONS[-1]
+    ratio = probe[many] / probe[one]
+    print(f"\nserver speed-up: {PROBE_REQUESTS} AssociatorNames from one registered profile "
+          f"took {probe[one]:.2f}s over {one} connection and {probe[many]:.2f}s over {many} "
+          f"at once ({ratio:.2f}x): the workers' ratio cannot go below the server's own"
+          + (" -- this server answers about one request at a time" if ratio > 0.8 else ""))
 
 
 def main(argv=None):
@@ -72,7 +137,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     counts = sorted(set(args.workers))
     rows = []
-    print(f"{'workers':>7}  {'wall':>8}  {'ratio':>6}  {'ops':>6}  {'gate':>7}  verdicts")
+    probe = None
+    print(f"{'workers':>7}  {'wall':>8}  {'ratio':>6}  {'server cpu':>10}  {'client cpu':>10}  "
+          f"{'ops':>6}  {'gate':>7}  verdicts")
     for n in counts:
         pid = None
         with tempfile.TemporaryDirectory(prefix="wbemconform-pegasus-") as work:
@@ -84,7 +151,12 @@ def main(argv=None):
                     print(f"bench_realserver: {exc}", file=sys.stderr)
                     return 2
             try:
-                row = measure(url, n, args.timeout, args.run_timeout)
+                row = measure(url, n, args.timeout, args.run_timeout, pid)
+                if probe is None and not row["setup_error"] and row["gate"] != "aborted":
+                    try:  # the same server, after its run: how parallel is it?
+                        probe = server_speedup(url, args.timeout) or {}
+                    except pywbem.Error as exc:
+                        probe = {"error": f"{type(exc).__name__}: {exc}"}
             finally:
                 if pid is not None:
                     openpegasus.stop(pid)
@@ -94,10 +166,13 @@ def main(argv=None):
             continue
         base = rows[0]["wall"]
         shown = ", ".join(f"{k} {v}" for k, v in row["counts"].items() if v)
-        print(f"{n:>7}  {row['wall']:7.2f}s  {row['wall'] / base:5.2f}x  "
-              f"{row['ops']:>6}  {row['gate']:>7}  {shown}", flush=True)
+        server = f"{row['server_cpu']:9.2f}s" if row["server_cpu"] is not None else f"{'?':>10}"
+        print(f"{n:>7}  {row['wall']:7.2f}s  {row['wall'] / base:5.2f}x  {server}  "
+              f"{row['client_cpu']:9.2f}s  {row['ops']:>6}  {row['gate']:>7}  {shown}",
+              flush=True)
     if rows[0]["setup_error"]:
         return 1
+    print_probe(probe)
     reference = rows[0]["verdicts"]
     summary = Counter(v for v in reference.values())
     shown = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))

@@ -94,7 +94,8 @@ def measure(profiles, per_profile, folder):
             "failing": failing, "counts": counts}
 
 
-def _size(text):
+def parse_size(text):
+    """'1x10000' -> (1, 10000), for argparse."""
     p, _, e = text.lower().partition("x")
     try:
         return int(p), int(e.replace(",", "").replace("_", ""))
@@ -134,7 +135,7 @@ def growth_lines(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
-    ap.add_argument("--sizes", nargs="+", type=_size, metavar="PxE",
+    ap.add_argument("--sizes", nargs="+", type=parse_size, metavar="PxE",
                     help="sizes to measure, e.g. 1x2500 1x10000 50x200")
     args = ap.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)

@@ -71,3 +71,19 @@ def stop(pid):
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def cpu_seconds(pid):
+    """CPU seconds (user + system) the server process and its direct children
+    have used so far, from /proc (None where there is no /proc)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, found = 0.0, False
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc").is_dir() else ():
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.parent.name == str(pid) or fields[1] == str(pid):  # itself or a child
+            total += (int(fields[11]) + int(fields[12])) / tick
+            found = True
+    return total if found else None

@@ -69,6 +69,25 @@ def test_a_trickling_answer_ends_at_the_deadline(phase):
         assert not worker.is_alive()
 
 
+def test_a_timeout_among_concurrent_operations_says_workers_may_be_too_many():
+    """A server that stops answering while several operations are under way
+    (OpenPegasus 2.14.4 does at 5): the error names --wbem-workers; one at a
+    time, it does not."""
+    with hs.serve(hs.trickle("headers", interval=0.5)) as server:
+        t = target(server.url, timeout=1, workers=2)
+        answers = t.call_many([(OP, ("CIM_Foo",), {"namespace": "root/interop"}),
+                               (OP, ("CIM_Bar",), {"namespace": "root/interop"})])
+        (_, first), (_, second) = answers
+        assert isinstance(first, ServerError) and "timed out" in str(first)
+        assert "--wbem-workers 2" in str(first) and "needs fewer" in str(first), first
+        assert isinstance(second, ServerError)
+        for worker in t.transport.abandoned:
+            worker.join(MARGIN)
+    with hs.serve(hs.trickle("headers", interval=0.5)) as server:
+        err, _ = timed_failure(target(server.url, timeout=1, workers=2))
+        assert "--wbem-workers" not in str(err), err  # one operation: no such hint
+
+
 def test_newline_padded_answer_parses_in_linear_time():
     """Before: 640 KB of newlines in an answer took 3.4-12.8 s (pywbem's
     quadratic text handling); 4 MiB would take minutes."""

@@ -67,6 +67,10 @@ class ServerError(Exception):
         text = f"{target}: {operation} failed: {self.kind}: {exc}"
         super().__init__(secrets.scrub(text) if secrets is not None else text)
 
+    def add_hint(self, hint):
+        """Say, after the failure, what the user may change."""
+        self.args = (f"{self.args[0]} ({hint})",)
+
 
 class WriteRefused(Exception):
     """A write operation was attempted against a target that does not allow writes."""
@@ -342,11 +346,16 @@ class Target:
             op, args, kwargs = item
             conn, transport = slots.get()
             try:
-                return self._issue(op, args, kwargs,
-                                   functools.partial(describe_args, args, kwargs), conn,
-                                   transport, requirement)
+                call, result, error = self._issue(op, args, kwargs,
+                                                  functools.partial(describe_args, args, kwargs),
+                                                  conn, transport, requirement)
             finally:
                 slots.put((conn, transport))
+            if isinstance(error, ServerError):
+                error.add_hint(f"sent with up to {len(pool)} operations under way at once, "
+                               f"--wbem-workers {self.workers}: a server that stops answering "
+                               "concurrent requests needs fewer")
+            return call, result, error
 
         with ThreadPoolExecutor(max_workers=len(pool),
                                 thread_name_prefix="wbemconform-worker") as ex:

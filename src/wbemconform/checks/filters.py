@@ -77,6 +77,7 @@ def _from_profiles(obs, assoc, j, local):
         else:
             probes.update(_filter_probes(obs, elements, ns, defined_here=True))
             probes.update(_filter_probes(obs, elements, ns, defined_here=False))
+        obs.prefetch([obs.forward_request(assoc, prof, ResultClass=cls) for cls in probes])
         for cls, want in probes.items():
             tried += 1
             out = obs.forward(assoc, prof, ResultClass=cls)

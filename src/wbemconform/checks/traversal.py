@@ -207,6 +207,10 @@ def strategies_agree(obs, assoc):
             continue  # TR-1 reports it
         want = _keys(base.value, ns)
         roles = {"Role": PROFILE_ROLE, "ResultRole": ELEMENT_ROLE}
+        obs.prefetch([("Associators", (prof.path,), dict(AssocClass=filt, **roles))]
+                     + [(op, (prof.path,), {"ResultClass": filt, "Role": PROFILE_ROLE})
+                        for op in ("ReferenceNames", "References")]
+                     + [("AssociatorNames", (prof.path,), {})])
         out = obs.op("Associators", prof.path, AssocClass=filt, **roles)
         strategies = {"Associators": (out, [i.path for i in out.value] if out.ok else None)}
         for op in ("ReferenceNames", "References"):
@@ -279,6 +283,10 @@ def roles_filter(obs, assoc):
             ({"ResultRole": NO_SUCH_ROLE}, {}, "an unknown ResultRole"),
             ({"Role": PROFILE_ROLE, "ResultRole": PROFILE_ROLE}, {}, "Role = ResultRole"),
         )
+        obs.prefetch([("AssociatorNames", (prof.path,), dict(AssocClass=filt, **roles))
+                      for roles, _expect, _what in probes]
+                     + [("ReferenceNames", (prof.path,),
+                         {"ResultClass": filt, "Role": NO_SUCH_ROLE})])
         for roles, expect, what in probes:
             out = obs.op("AssociatorNames", prof.path, AssocClass=filt, **roles)
             _judge_role_probe(j, out, _call("AssociatorNames", prof.label, AssocClass=filt,
