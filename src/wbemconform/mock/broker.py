@@ -599,7 +599,7 @@ class WmiBroker(MainProvider):
         for inst in self._enumerated(namespace, classname):
             if inst.path is None:
                 raise self._pathless(inst)
-            out.append(self._placed(inst.path, namespace))
+            out.append(with_namespace(inst.path, namespace))
         return out
 
     @staticmethod
@@ -608,18 +608,12 @@ class WmiBroker(MainProvider):
                                         f"{inst.classname} without a path")
 
     @staticmethod
-    def _placed(path, namespace):
-        """A copy of a provider's ``path`` in ``namespace`` unless it names one
-        (paths.with_namespace's rule), without a host."""
-        return copy_path(path, path.namespace or namespace)
-
-    @staticmethod
     def _as_served(inst, namespace):
-        """A copy of a provider's instance for the client, its path placed as
-        :meth:`_placed` does (one path copy)."""
+        """A copy of a provider's instance for the client, its path in
+        ``namespace`` unless it names one, without a host (one path copy)."""
         if inst.path is None:
             raise WmiBroker._pathless(inst)
-        return copy_instance(inst, WmiBroker._placed(inst.path, namespace))
+        return copy_instance(inst, with_namespace(inst.path, namespace))
 
     def _dynamic_get(self, path):
         provider, reg = self.provider_for(path.namespace, path.classname)
@@ -986,7 +980,7 @@ class WmiBroker(MainProvider):
     def _served_path(self, path, namespace=None):
         """A copy of ``path`` for the client: on this server's host, in
         ``namespace`` when the path names none."""
-        return copy_path(path, path.namespace or namespace, self.host)
+        return with_namespace(path, namespace, self.host)
 
     def AssociatorNames(self, namespace, ObjectName, AssocClass=None,
                         ResultClass=None, Role=None, ResultRole=None):
