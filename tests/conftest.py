@@ -1,5 +1,6 @@
 """Fixtures for the project's own tests."""
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -13,6 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 if "WBEMCONFORM_CACHE" not in os.environ:
     import tempfile
     os.environ["WBEMCONFORM_CACHE"] = tempfile.mkdtemp(prefix="wbemconform-test-cache-")
+# the defect zoo's entries include shared MOF from tests/defects/_common: the
+# include search path says so (inherited by the runs the tests start)
+os.environ.setdefault("WBEMCONFORM_MOF_INCLUDE_PATH", str(REPO / "tests" / "defects"))
 SHARED = Path(os.environ.get("WBEMCONFORM_SHARED", REPO.parent / "shared"))
 SPEC = SHARED / "spec" / "writing-an-association-provider-for-interop.md"
 
@@ -107,3 +111,30 @@ def pytest_terminal_summary(terminalreporter):
     for name, expected, failed in sorted(rows):
         mark = "ok " if expected == failed else "MISMATCH"
         tr.write_line(f"{mark} {name:40} {', '.join(expected) or '-':45} {', '.join(failed) or '-'}")
+
+
+@pytest.fixture
+def no_tracebacks():
+    """Fails the test if any log record carries exception information (a
+    traceback in the served mock's log)."""
+    records = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if record.exc_info or record.exc_text or record.stack_info:
+                records.append(record)
+
+    handler = Catch(level=logging.DEBUG)
+    watched = [logging.getLogger(n) for n in ("", "wbemconform.server", "asyncio", "cheroot")]
+    levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield records
+    finally:
+        logging.getLogger().removeHandler(handler)
+        for lg, level in zip(watched, levels):
+            lg.setLevel(level)
+    assert not records, [(r.name, r.getMessage(), r.exc_info and r.exc_info[1])
+                         for r in records]

@@ -74,7 +74,7 @@ def test_no_test_selected_is_aborted(pytester, tmp_path):
 
 def test_a_profile_filter_matching_nothing_is_aborted(pytester, tmp_path):
     result = run_suites(pytester, "--wbem-profile", "DoesNotExist", *outputs(tmp_path))
-    _, out = assert_aborted(result, tmp_path, "--wbem-profile DoesNotExist: matches no "
+    _, out = assert_aborted(result, tmp_path, "--wbem-profile 'DoesNotExist': matches no "
                                               "registered profile")
     assert "registered: Process:1.0, Software Inventory:1.0.1" in out
 

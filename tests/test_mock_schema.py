@@ -128,7 +128,7 @@ def test_dmtf_schema_files_included_one_by_one_load_in_the_mocks_namespaces(tmp_
         {{
         }};
         """.replace("\n        ", "\n"), "some.mof")
-    conn = connect([mof], schema=ZIP)
+    conn = connect([mof], schema=ZIP, include_roots=[unpacked])
     keys = [n for n, p in conn.GetClass("Acme_Process", namespace="root/cimv2", LocalOnly=False,
                                         IncludeQualifiers=True).properties.items()
             if "Key" in p.qualifiers]
@@ -139,7 +139,7 @@ def test_without_the_schema_option_the_include_list_says_what_to_do(tmp_path, un
     mof = write(tmp_path, f'#pragma namespace("root/cimv2")\n'
                           f'#pragma include("{unpacked}/cim_schema_2.41.0.mof")\n', "all.mof")
     with pytest.raises(MofLoadError) as excinfo:
-        connect([mof])
+        connect([mof], include_roots=[unpacked])
     message = str(excinfo.value)
     assert message.startswith(f"{unpacked}/Core/CIM_ManagedElement.mof:"), message
     assert "built-in schema subset" in message and "--wbem-mock-schema" in message
@@ -151,7 +151,7 @@ def test_in_a_new_namespace_the_include_list_loads_without_the_option(tmp_path, 
                           f'#pragma include("{unpacked}/Interop/CIM_RegisteredSpecification.mof")\n'
                           f'#pragma include("{unpacked}/Interop/CIM_RegisteredProfile.mof")\n',
                 "acme.mof")
-    conn = connect([mof])
+    conn = connect([mof], include_roots=[unpacked])
     assert conn.GetClass("CIM_RegisteredProfile", namespace="root/acme").superclass == \
         "CIM_RegisteredSpecification"
 

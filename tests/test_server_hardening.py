@@ -7,7 +7,6 @@ timeouts on every read, and bounded loops."""
 import codecs
 import functools
 import http.client
-import logging
 import re
 import socket
 import threading
@@ -17,19 +16,11 @@ import pytest
 import pywbem
 from pywbem import CIMError
 
+from cimxml_clients import ENUM_NAMES, INTEROP, TIMEOUT, normal_client_seconds
 from wbemconform.mock import connect
 from wbemconform.server import MAX_REQUEST_BYTES, is_loopback, parse_request, serve
 
-INTEROP = "root/interop"
-TIMEOUT = 5  # seconds for any single socket operation in these tests
 
-ENUM_NAMES = (
-    b'<?xml version="1.0" encoding="utf-8" ?>\n'
-    b'<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="7" PROTOCOLVERSION="1.0">'
-    b'<SIMPLEREQ><IMETHODCALL NAME="EnumerateInstanceNames"><LOCALNAMESPACEPATH>'
-    b'<NAMESPACE NAME="root"/><NAMESPACE NAME="interop"/></LOCALNAMESPACEPATH>'
-    b'<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="CIM_RegisteredProfile"/></IPARAMVALUE>'
-    b'</IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>')
 
 CIM_HEADERS = (b"Content-Type: application/xml; charset=\"utf-8\"\r\n"
                b"CIMOperation: MethodCall\r\nCIMMethod: EnumerateInstanceNames\r\n"
@@ -76,16 +67,6 @@ def exchange(port, data, timeout=TIMEOUT, linger=None):
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body, closed
 
 
-def normal_client_seconds(url, timeout=TIMEOUT):
-    """Seconds a normal pywbem EnumerateInstanceNames takes (it must succeed)."""
-    conn = pywbem.WBEMConnection(url, default_namespace=INTEROP, timeout=timeout)
-    start = time.monotonic()
-    try:
-        names = conn.EnumerateInstanceNames("CIM_RegisteredProfile")
-    finally:
-        conn.close()
-    assert len(names) == 2
-    return time.monotonic() - start
 
 
 class Trickle:
@@ -398,30 +379,6 @@ MALFORMED = {
 }
 
 
-@pytest.fixture
-def no_tracebacks():
-    """Fails the test if any log record carries exception information."""
-    records = []
-
-    class Catch(logging.Handler):
-        def emit(self, record):
-            if record.exc_info or record.exc_text or record.stack_info:
-                records.append(record)
-
-    handler = Catch(level=logging.DEBUG)
-    watched = [logging.getLogger(n) for n in ("", "wbemconform.server", "asyncio", "cheroot")]
-    levels = [lg.level for lg in watched]
-    for lg in watched:
-        lg.setLevel(logging.DEBUG)
-    logging.getLogger().addHandler(handler)
-    try:
-        yield records
-    finally:
-        logging.getLogger().removeHandler(handler)
-        for lg, level in zip(watched, levels):
-            lg.setLevel(level)
-    assert not records, [(r.name, r.getMessage(), r.exc_info and r.exc_info[1])
-                         for r in records]
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))

@@ -131,6 +131,9 @@ def _serve(args):
     from .target import TargetSetupError
 
     password = None
+    if not 0 <= args.port <= 65535:
+        raise _Fail(f"--port {args.port}: not a TCP port number; give 0 to 65535 (0: any "
+                    "free port)")
     if args.user is not None and not args.user:
         raise _Fail("--user: the user name is empty")
     if args.password_env and not args.user:

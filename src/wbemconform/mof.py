@@ -6,10 +6,15 @@ few grammar actions *do*, never the grammar:
 * ``#pragma namespace`` accepts what WMI's mofcomp accepts -- a bare name or
   the local-machine form ``"\\\\\\\\.\\\\root\\\\interop"`` -- and rejects a
   namespace on any other machine, naming the line;
+* ``#pragma namespace`` creates at most :data:`MAX_NAMESPACES` namespaces;
 * ``#pragma include`` looks in the including file's folder, then in the
   schema folders (like Windows' ``%systemroot%\\system32\\wbem``), compiles a
-  file into a namespace only once, and refuses include chains deeper than
-  :data:`MAX_INCLUDE_DEPTH`;
+  file into a namespace only once, refuses include chains deeper than
+  :data:`MAX_INCLUDE_DEPTH`, and reads only inside the top-level file's
+  folder tree, the schema folders and the include roots
+  (:func:`default_include_roots`) unless told otherwise
+  (``allow_include_outside``); an error never quotes a file an include
+  reached outside them, nor one not named ``*.mof``;
 * a class declaration is created through the connection (so the mock's
   broker applies WMI's class rules: inherited ``Association``, implicit
   overrides, references in ordinary classes); an existing class is updated,
@@ -34,10 +39,12 @@ a :class:`MofLoadWarning` (``file:line: warning: message``).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import os
 import re
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +59,9 @@ from pywbem import (CIM_ERR_ALREADY_EXISTS, CIM_ERR_INVALID_SUPERCLASS,
 
 from .namespaces import NamespaceSyntaxError, parse_namespace, remote_target_namespace
 
-__all__ = ["MofLoadError", "MofLoadWarning", "WmiMofCompiler",
-           "DEFAULT_NAMESPACE", "MAX_INCLUDE_DEPTH", "MAX_MOF_BYTES", "DIALECTS"]
+__all__ = ["MofLoadError", "MofLoadWarning", "WmiMofCompiler", "default_include_roots",
+           "DEFAULT_NAMESPACE", "MAX_INCLUDE_DEPTH", "MAX_MOF_BYTES", "MAX_NAMESPACES",
+           "DIALECTS"]
 
 #: Where MOF without a namespace pragma goes. WMI's mofcomp would use
 #: root\default; the spec's first block (the registered profile) belongs in
@@ -71,6 +79,13 @@ MAX_INCLUDE_DEPTH = 32
 #: The largest MOF file read (the whole DMTF schema, one file per class, is
 #: 4 MB in all); memory use is linear in the size, the cap bounds it.
 MAX_MOF_BYTES = 64 * 1024 * 1024
+
+#: How many namespaces the MOF loaded into one mock may create with ``#pragma
+#: namespace``. Each new namespace gets WMI's system classes and qualifiers
+#: (about 25 ms and 0.5 MB): without a bound a small file that names
+#: thousands of namespaces costs minutes and gigabytes. Real providers
+#: create a few; a Windows machine has about a hundred in all.
+MAX_NAMESPACES = 256
 
 #: ``wmi``: undeclared qualifiers are accepted and a reference to a class
 #: that exists nowhere is a warning, as WMI accepts both.
@@ -138,6 +153,48 @@ def _t_mcomment(t):
     t.lexer.lineno += t.value.count("\n")
 
 
+def _t_error(t):
+    """pywbem's lexer error, saying what is wrong with a string or char
+    literal that does not lex (pywbem only says "Illegal character '\"'")."""
+    token = _pywbem_mof.t_error(t)
+    if t.value[:1] in "\"'":
+        problem = _bad_literal(t.value)
+        if problem:
+            t.lexer.last_msg = problem
+    return token
+
+
+def _bad_literal(text):
+    """What is wrong with the string (or char) literal ``text`` starts with,
+    looking no further than its line; None if nothing is found."""
+    quote = text[0]
+    kind = "string" if quote == '"' else "char16"
+    end = text.find("\n")
+    line = text if end < 0 else text[:end]
+    i = 1
+    while i < len(line):
+        char = line[i]
+        if char == quote:
+            return None
+        if char == "\\":
+            escape = line[i + 1:i + 2]
+            if escape in ("x", "X"):
+                if not re.match(r"[0-9a-fA-F]", line[i + 2:i + 3]):
+                    return (f"{kind} literal: the escape \\{escape} needs 1 to 4 hex digits "
+                            f"(DSP0004: \\x0041 is 'A')")
+                i += 2
+                continue
+            if escape and escape in "bfnrt'\"\\":
+                i += 2
+                continue
+            what = f"unknown escape \\{repr(escape)[1:-1]}" if escape else \
+                "a \\ at the end of the line"
+            return (f"{kind} literal: {what} (DSP0004 has \\b \\t \\n \\f \\r \\\" "
+                    "\\' \\\\ and \\x with 1 to 4 hex digits)")
+        i += 1
+    return f"{kind} literal: no closing {quote} on its line"
+
+
 class LexerChanged(RuntimeError):
     """pywbem's lexer is not the one this module was written for."""
 
@@ -174,10 +231,28 @@ def _linear_lexer(lexer):
 # grammar actions
 # ---------------------------------------------------------------------------
 
-def _line_in(text, pos):
+#: Texts shorter than this count their lines directly; longer ones get an
+#: index of their line ends (built once per text, kept while it is compiled).
+_LINE_INDEX_MIN = 4096
+
+
+def _line_in(text, pos, index=None):
     """1-based line of a character position, line ends being CR, LF or CRLF
-    (the text the lexer sees has LF only)."""
-    return text.count("\n", 0, pos) + 1
+    (the text the lexer sees has LF only).
+
+    ``index`` ({id(text): (text, line end offsets)}, kept by the compiler
+    for one load) makes a lookup O(log lines) instead of O(pos): a MOF of N
+    aliases or class declarations asks N times."""
+    if index is None or len(text) < _LINE_INDEX_MIN:
+        return text.count("\n", 0, pos) + 1
+    entry = index.get(id(text))
+    if entry is None or entry[0] is not text:
+        entry = index[id(text)] = (text, array("q", (m.start() for m in
+                                                     _NEWLINE.finditer(text))))
+    return bisect.bisect_left(entry[1], pos) + 1
+
+
+_NEWLINE = re.compile("\n")
 
 
 def _line_of(p, index=1):
@@ -186,7 +261,8 @@ def _line_of(p, index=1):
         pos = p.lexpos(index)
     except (IndexError, AttributeError):
         return None
-    return _line_in(getattr(p.parser, "mof", None) or "", pos)
+    return _line_in(getattr(p.parser, "mof", None) or "", pos,
+                    getattr(p.parser, "line_index", None))
 
 
 def _annotating(action):
@@ -226,14 +302,33 @@ def _p_compiler_directive(p):
 def _feature_line(p, name):
     """The line of the declaration of a property (or method) ``name`` inside
     the class declaration being reduced, else the line where it starts."""
+    return _feature_lines(p, [name])[name]
+
+
+#: A name followed by what can follow a feature's name in its declaration.
+_FEATURE_DECL = re.compile(r"\b(\w+)\s*(?=[=;\[(])")
+
+
+def _feature_lines(p, names):
+    """{name: line} of :func:`_feature_line` for several names, in one pass
+    over the class declaration (not one per name: a class of N properties
+    would cost N times its size)."""
     start_line = _line_of(p)
     mof = getattr(p.parser, "mof", None)
     if not mof:
-        return start_line
+        return {name: start_line for name in names}
     start, end = p.lexpos(1), p.lexer.lexpos
-    decl = re.compile(r"\b%s\s*(=|;|\[|\()" % re.escape(name), re.I)
-    hit = decl.search(mof, start, end)
-    return _line_in(mof, hit.start()) if hit else start_line
+    wanted = {name.lower() for name in names}
+    first = {}
+    for hit in _FEATURE_DECL.finditer(mof, start, end):
+        key = hit.group(1).lower()
+        if key in wanted and key not in first:
+            first[key] = hit.start()
+            if len(first) == len(wanted):
+                break
+    index = getattr(p.parser, "line_index", None)
+    return {name: _line_in(mof, first[name.lower()], index)
+            if name.lower() in first else start_line for name in names}
 
 
 def _property_line(p, cls, description):
@@ -430,9 +525,128 @@ def _p_qualifier(action):
     return wrapped
 
 
+# ---------------------------------------------------------------------------
+# values: strings and arrays, linear and checked
+#
+# pywbem 1.9.1 builds an array initializer by copying the list for every
+# entry (``p[1] + [p[3]]``) and a string of adjacent literals ("a" "b" ...)
+# by joining them pairwise: both quadratic in the number of entries (a 640 KB
+# array value loaded in minutes). Its escape decoder reads past the end of a
+# string ending in a hex escape ("abc\x41": IndexError), drops ``\'`` and
+# lets a UTF-16 surrogate (``\xD800``) through, which is not a character and
+# breaks everything that encodes the value later. These actions replace
+# pywbem's for the same grammar rules.
+# ---------------------------------------------------------------------------
+
+_ESCAPE = re.compile(r'\\(?:([bfnrt\'"\\])|[xX]([0-9a-fA-F]{1,4}))')
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                   "'": "'", '"': '"', "\\": "\\"}
+#: a surrogate pair (one character, as UTF-16 writes it), or a lone surrogate
+_SURROGATES = re.compile("[\ud800-\udbff][\udc00-\udfff]|([\ud800-\udfff])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unescape(match):
+    simple, code = match.groups()
+    return _SIMPLE_ESCAPES[simple] if simple else chr(int(code, 16))
+
+
+def _string_literal(token):
+    """The value of one string literal token (quotes included), escapes
+    decoded (the lexer lets only DSP0004's escapes through)."""
+    body = token[1:-1]
+    return _ESCAPE.sub(_unescape, body) if "\\" in body else body
+
+
+def _combine_pair(match):
+    high, low = match.group()
+    return chr(0x10000 + ((ord(high) - 0xD800) << 10) + (ord(low) - 0xDC00))
+
+
+class _StringParts(list):
+    """The decoded literals of a string value ("a" "b" ...), joined once."""
+
+    def __init__(self, value, pos):
+        super().__init__([value])
+        self.positions = [pos]  # lexpos of each literal
+
+
+def _string_value(parts, p, what="string value"):
+    """Join the literals of a string value; a surrogate pair written as two
+    escapes (``\\xD83D\\xDE00``, as UTF-16 has it) is the one character it
+    encodes, a lone surrogate is an error naming the literal's line."""
+    value = "".join(parts)
+    if _SURROGATE.search(value) is None:
+        return value
+    for hit in _SURROGATES.finditer(value):
+        if hit.group(1) is None:
+            continue
+        offset, index = hit.start(), 0
+        while index < len(parts) - 1 and offset >= len(parts[index]):
+            offset -= len(parts[index])
+            index += 1
+        code = ord(hit.group(1))
+        error = MOFParseError(
+            msg=f"{what} holds a lone UTF-16 surrogate (\\x{code:04X}): a surrogate is "
+                "not a character; write the character itself, or both halves of a "
+                "surrogate pair",
+            parser_token=p)
+        error.wbemconform_line = _line_in(
+            getattr(p.parser, "mof", None) or "", parts.positions[index],
+            getattr(p.parser, "line_index", None))
+        error.wbemconform_file = getattr(p.parser, "file", None)
+        raise error
+    return _SURROGATES.sub(_combine_pair, value)
+
+
+def _p_string_value_list(p):
+    """stringValueList : stringValue
+                       | stringValueList stringValue
+                       """
+    if len(p) == 2:
+        p[0] = _StringParts(_string_literal(p[1]), p.lexpos(1))
+    else:
+        p[1].append(_string_literal(p[2]))
+        p[1].positions.append(p.lexpos(2))
+        p[0] = p[1]
+
+
+def _p_constant_value(p):
+    """constantValue : integerValue
+                     | floatValue
+                     | charValue
+                     | stringValueList
+                     | booleanValue
+                     | nullValue
+                     """
+    value = p[1]
+    p[0] = _string_value(value, p) if isinstance(value, _StringParts) else value
+
+
+def _p_constant_value_list(p):
+    """constantValueList : constantValue
+                         | constantValueList ',' constantValue
+                         """
+    if len(p) == 2:
+        p[0] = [p[1]]
+    else:
+        p[1].append(p[3])  # the list is this rule's own, made by its first alternative
+        p[0] = p[1]
+
+
+def _p_pragma_parameter(p):
+    """pragmaParameter : stringValue"""
+    p[0] = _string_value(_StringParts(_string_literal(p[1]), p.lexpos(1)), p,
+                         "#pragma parameter")
+
+
 _ACTION_OVERRIDES = {
     "p_compilerDirective": _p_compiler_directive,
     "p_mp_createClass": _p_mp_create_class,
+    "p_stringValueList": _p_string_value_list,
+    "p_constantValue": _p_constant_value,
+    "p_constantValueList": _p_constant_value_list,
+    "p_pragmaParameter": _p_pragma_parameter,
 }
 
 _ACTION_WRAPPERS = {
@@ -574,19 +788,38 @@ class WmiMofCompiler(MOFCompiler):
       schema: a :class:`wbemconform.mock.dmtf.DmtfSchema` to take missing
         classes from, or None.
       builtin_dirs: folders whose files are the mock's own schema, not user MOF.
+      include_roots: folders (with everything under them) that ``#pragma
+        include`` may read besides the top-level file's own folder tree and
+        the include paths; None: :func:`default_include_roots` (the current
+        directory).
+      allow_include_outside: let ``#pragma include`` read any file (what
+        pywbem and mofcomp do); by default an include that resolves --
+        symbolic links followed -- outside those folders is an error.
     """
 
     def __init__(self, conn, include_paths=(), ensure_namespace=None,
                  default_namespace=DEFAULT_NAMESPACE, dialect="wmi", schema=None,
-                 builtin_dirs=()):
+                 builtin_dirs=(), include_roots=None, allow_include_outside=False):
         if dialect not in DIALECTS:
             raise ValueError(f"dialect {dialect!r}: expected one of {DIALECTS}")
         super().__init__(_ConnectionHandle(conn, default_namespace),
                          search_paths=[], verbose=False, log_func=None)
         _linear_lexer(self.lexer)
+        self.lexer.lexerrorf = _t_error
         self.dialect = dialect
         self.schema = schema
         self._include_paths = [Path(p) for p in include_paths]
+        if include_roots is None:
+            include_roots = default_include_roots()
+        #: where an include may read from: real paths of folders
+        roots = [*include_paths, *builtin_dirs, *include_roots]
+        if schema is not None:
+            roots.append(schema.mof_dir)
+        self._include_roots = list(dict.fromkeys(os.path.realpath(d) for d in roots))
+        self.allow_include_outside = bool(allow_include_outside)
+        self._unit_root = None  # real folder of the top-level file being compiled
+        self._known_namespaces = set()  # namespaces (lower) a pragma switched to
+        self._created_namespaces = 0  # ... of which did not exist before (MAX_NAMESPACES)
         self._subset_dirs = [os.path.realpath(d) for d in builtin_dirs]
         self._builtin_dirs = list(self._subset_dirs)
         if schema is not None:
@@ -594,6 +827,8 @@ class WmiMofCompiler(MOFCompiler):
         self._ensure_namespace = ensure_namespace or (lambda ns: None)
         self._compiled = set()  # (namespace, real path) pairs already included
         self._include_stack = []  # (file, line) of each #pragma include being compiled
+        self._load_depth = 0  # load_string calls under way (one inside another: a namespace
+        # provisioned mid-file)
         self._alias_sites = {}  # alias (lower) -> (file, line) in this compilation unit
         self._written = {}  # (namespace, class lower) -> (class as declared, file)
         self.declarations = []  # _Declaration of every class user MOF declared
@@ -605,6 +840,11 @@ class WmiMofCompiler(MOFCompiler):
         #: the bytes read, or None for an include candidate that was not
         #: there (so that a file added there later changes the outcome)
         self.sources = {}
+        missing = set(_ACTION_OVERRIDES) - {prod.func for prod in self.parser.productions}
+        if missing:
+            raise LexerChanged(
+                f"pywbem's MOF grammar has changed: no action {sorted(missing)}; "
+                "wbemconform.mof._ACTION_OVERRIDES must follow it")
         for prod in self.parser.productions:
             if prod.func in _ACTION_OVERRIDES:
                 prod.callable = _ACTION_OVERRIDES[prod.func]
@@ -616,11 +856,15 @@ class WmiMofCompiler(MOFCompiler):
         self.parser.qualcache.setdefault(default_namespace, NocaseDict())
         self.parser.file = None
         self.parser.mof = None
+        #: {id(text): (text, line ends)} of the texts being compiled (see _line_in)
+        self.parser.line_index = {}
 
     def copy_state(self, other):
         """Take over what another compiler (of a copied repository) knows."""
         self._compiled = set(other._compiled)
         self._written = dict(other._written)
+        self._known_namespaces = set(other._known_namespaces)
+        self._created_namespaces = other._created_namespaces
         self.sources.update(other.sources)
 
     def state(self):
@@ -640,6 +884,7 @@ class WmiMofCompiler(MOFCompiler):
             "classnames": {ns: list(dict.fromkeys(names))
                            for ns, names in self.parser.classnames.items()},
             "sources": dict(self.sources),
+            "namespaces": (sorted(self._known_namespaces), self._created_namespaces),
         }
 
     def restore(self, state):
@@ -655,6 +900,8 @@ class WmiMofCompiler(MOFCompiler):
         self.parser.qualcache = dict(state["qualcache"])
         self.parser.classnames = {ns: list(v) for ns, v in state["classnames"].items()}
         self.sources = dict(state["sources"])
+        known, created = state.get("namespaces", ((), 0))
+        self._known_namespaces, self._created_namespaces = set(known), created
 
     def _note_source(self, filename, data):
         self.sources[os.path.abspath(filename)] = \
@@ -683,20 +930,53 @@ class WmiMofCompiler(MOFCompiler):
                     f"{target.name!r} on machine {target.host!r}; only the local "
                     "machine (no machine part, or '\\\\.\\') is supported",
                 parser_token=p)
+        key = target.name.strip("/").lower()
+        if key not in self._known_namespaces:
+            if key not in (n.strip("/").lower() for n in self._namespaces()):
+                if self._created_namespaces >= MAX_NAMESPACES:
+                    raise MOFParseError(
+                        msg=f"#pragma namespace({text!r}) would create namespace "
+                            f"{MAX_NAMESPACES + 1}; the MOF loaded into the mock may create at "
+                            f"most {MAX_NAMESPACES} (each gets WMI's system classes); is a "
+                            "namespace fan-out running away?",
+                        parser_token=p)
+                self._created_namespaces += 1
+            self._known_namespaces.add(key)
         self._ensure_namespace(target.name)
         self.parser.target_namespace = target.name
         self.parser.qualcache.setdefault(target.name, NocaseDict())
         self.parser.classnames.setdefault(target.name, [])
 
+    def _inside_roots(self, path):
+        """Whether a file (its real path) is where an include may read."""
+        real = os.path.realpath(path)
+        roots = self._include_roots + ([self._unit_root] if self._unit_root else [])
+        return any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in roots)
+
     def _include(self, name, p):
+        if "\0" in name:
+            raise MOFParseError(msg=f"#pragma include({name!r}): a file name cannot hold "
+                                    "a NUL character", parser_token=p)
         here = Path(self.parser.file).parent if self.parser.file else Path.cwd()
         candidates = [here / name] + [d / name for d in self._include_paths]
-        found = None
+        found, refused = None, []
         for cand in candidates:
+            if not self.allow_include_outside and not self._inside_roots(cand):
+                # not looked at: whether it exists is nobody's business
+                refused.append(cand)
+                continue
             if cand.is_file():
                 found = cand
                 break
             self._note_source(cand, None)
+        if found is None and refused:
+            raise MOFParseError(
+                msg=f"#pragma include({name!r}): resolves outside the folders an include "
+                    "may read (the top-level MOF file's folder tree, "
+                    + ", ".join(self._include_roots) + "); give the folder as an "
+                    "include root (include_roots) or allow includes outside them "
+                    "(allow_include_outside)",
+                parser_token=p)
         if found is None:
             raise MOFParseError(
                 msg=f"#pragma include({name!r}): file not found in "
@@ -803,7 +1083,7 @@ class WmiMofCompiler(MOFCompiler):
         self._written[(ns.lower(), written.classname.lower())] = (written, self.parser.file)
         if self._is_builtin(self.parser.file):
             return
-        lines = {name: _feature_line(p, name) for name in written.properties}
+        lines = _feature_lines(p, list(written.properties))
         self.declarations.append(_Declaration(ns, written, self.parser.file,
                                               _line_of(p), lines))
 
@@ -869,6 +1149,15 @@ class WmiMofCompiler(MOFCompiler):
 
     # -- public API -------------------------------------------------------
 
+    def _may_quote(self, filename, top):
+        """Whether an error message may quote the text of ``filename``: the
+        top-level file's, or a MOF file inside the include roots -- never a
+        file an include reached outside them, nor one not named ``*.mof``
+        (a hostile include must not show a file's contents)."""
+        if not filename or filename == top:
+            return True
+        return filename.lower().endswith((".mof", ".mfl")) and self._inside_roots(filename)
+
     def load_file(self, filename, namespace=None):
         """Compile a MOF file; raise MofLoadError on any problem."""
         filename = str(filename)
@@ -885,15 +1174,26 @@ class WmiMofCompiler(MOFCompiler):
         ns = namespace or self.handle.default_namespace
         self._ensure_namespace(ns)
         text = _normalize_newlines(text)
+        lone = _SURROGATE.search(text)
+        if lone is not None:
+            # only text given as a str can hold one (UTF-8 cannot encode it)
+            raise MofLoadError(filename, _line_in(text, lone.start()),
+                               f"a lone UTF-16 surrogate (U+{ord(lone.group()):04X}) in the "
+                               "MOF text: a surrogate is not a character")
         # aliases belong to one compilation unit, as with mofcomp; a unit may
         # start inside another (a namespace provisioned mid-file)
         saved = (self.parser.aliases, self._alias_sites, self._include_stack,
-                 self.parser.target_namespace, self.parser.file, self.parser.mof)
+                 self.parser.target_namespace, self.parser.file, self.parser.mof,
+                 self._unit_root)
         self.parser.aliases, self._alias_sites, self._include_stack = {}, {}, []
+        # the folder its includes resolve against (for a text without a
+        # file, "<string>": the current directory, as they do)
+        self._unit_root = os.path.dirname(os.path.realpath(filename)) if filename else None
+        self._load_depth += 1
         try:
             self.compile_string(text, ns, filename=filename)
         except MOFCompileError as exc:
-            raise _as_load_error(exc, filename) from None
+            raise _as_load_error(exc, filename, self._may_quote) from None
         except CIMError as exc:
             raise MofLoadError(filename, None,
                                f"{exc.status_code_name}: {exc.status_description}") from None
@@ -901,7 +1201,11 @@ class WmiMofCompiler(MOFCompiler):
             raise MofLoadError(filename, None, "MOF nested too deeply to compile") from None
         finally:
             (self.parser.aliases, self._alias_sites, self._include_stack,
-             self.parser.target_namespace, self.parser.file, self.parser.mof) = saved
+             self.parser.target_namespace, self.parser.file, self.parser.mof,
+             self._unit_root) = saved
+            self._load_depth -= 1
+            if not self._load_depth:
+                self.parser.line_index.clear()  # the outermost load is over
 
 
 class _UnreadableMof(MOFParseError):
@@ -944,13 +1248,41 @@ def _read_mof(filename, note=None):
                              f"at offset {exc.start}") from None
 
 
-def _as_load_error(exc, filename):
+def _as_load_error(exc, filename, may_quote=None):
+    """The MofLoadError of a pywbem compile error; ``may_quote(file, top)``
+    says whether the message may quote the text of the file it is in."""
     file = getattr(exc, "wbemconform_file", None) or exc.file or filename
     line = getattr(exc, "wbemconform_line", None) or exc.lineno
     message = exc.msg
     cim_error = getattr(exc, "cim_error", None)
     if cim_error is not None:
         message = f"{message}: {cim_error.status_description}"
-    if message == "MOF grammar error" and exc.context:
+    if isinstance(exc, MOFParseError) and may_quote is not None and \
+            not may_quote(file, filename):
+        # a syntax or lexer error quotes the file's text ("near 'root:x:0:0:'")
+        message = ("not MOF: syntax error (the text of an included file outside the "
+                   "include roots, or not named *.mof, is not shown)")
+    elif message == "MOF grammar error" and exc.context:
         message = f"MOF syntax error near {exc.context[-2].strip()!r}"
     return MofLoadError(file, line, message)
+
+
+#: the environment variable naming more include roots (folders, separated by
+#: ``os.pathsep``): a search path as Windows' wbem folder is one
+INCLUDE_PATH_VARIABLE = "WBEMCONFORM_MOF_INCLUDE_PATH"
+
+
+def default_include_roots():
+    """The folders ``#pragma include`` may read by default besides the
+    top-level MOF file's folder tree and the include paths: the folders of
+    ``$WBEMCONFORM_MOF_INCLUDE_PATH``, and the current directory (the project
+    the tool runs in) unless it is the file system root or the home directory
+    (or above it), which hold everything."""
+    roots = [os.path.realpath(r) for r in
+             os.environ.get(INCLUDE_PATH_VARIABLE, "").split(os.pathsep) if r.strip()]
+    cwd = os.path.realpath(os.getcwd())
+    home = os.path.realpath(os.path.expanduser("~"))
+    if not (cwd == os.path.dirname(cwd) or home == cwd or
+            home.startswith(cwd.rstrip(os.sep) + os.sep)):
+        roots.append(cwd)
+    return roots

@@ -372,10 +372,14 @@ class Observations:
         when the target cannot be checked at all."""
         self.interop_ns, self.flavor, self.associations  # noqa: B018 -- computed on access
         self.server_info  # noqa: B018 -- fetched now, so operation counts do not move later
-        if self._profile_filters and not self.profiles:
+        # each filter must match: one that matches nothing is a typo the run
+        # would otherwise pass over silently
+        unmatched = [f for f in self._profile_filters
+                     if not any(_profile_matches(p, f) for p in self.all_profiles)]
+        if unmatched:
             known = ", ".join(sorted({f"{p.name}:{p.version}" for p in self.all_profiles}))
             raise TargetSetupError(
-                "--wbem-profile " + ", ".join(self._profile_filters)
+                "--wbem-profile " + ", ".join(repr(f) for f in unmatched)
                 + f": matches no registered profile of {self.target} (registered: "
                 + (known or "none") + ")")
 

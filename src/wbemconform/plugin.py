@@ -24,11 +24,16 @@ Each hook does one job; option names are the constants below.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from . import _pytest_adapter as internals
+from .atomic import probe, write_text
 from .catalog import catalog
 from .checks import has_check
 from .results import TARGET_SUBJECT
@@ -57,6 +62,8 @@ MOCK_PROVIDER = "--wbem-mock-provider"
 MOCK_QUIRK = "--wbem-mock-quirk"
 MOCK_SCHEMA = "--wbem-mock-schema"
 MOCK_DIALECT = "--wbem-mock-dialect"
+MOCK_INCLUDE_ROOT = "--wbem-mock-include-root"
+MOCK_INCLUDE_ANYWHERE = "--wbem-mock-include-anywhere"
 FLAVOR = "--wbem-flavor"
 PROFILE = "--wbem-profile"
 PROFILE_DEFS = "--wbem-profile-defs"
@@ -68,7 +75,7 @@ REPORT = "--conformance-report"
 WAIVERS = "--conformance-waivers"
 #: options whose values are paths (recorded absolute, for Reproduce commands)
 PATH_OPTIONS = (CA_CERTS, MOCK_MOF, MOCK_SCHEMA, OPERATION_LOG, JSON, REPORT, WAIVERS,
-                PROFILE_DEFS)
+                PROFILE_DEFS, MOCK_INCLUDE_ROOT)
 #: options never recorded anywhere
 SECRET_OPTIONS = (PASSWORD,)
 
@@ -116,6 +123,13 @@ def pytest_addoption(parser):
                 help="how the mock reads MOF: wmi (default: undeclared qualifiers accepted, a "
                      "reference to a class that exists nowhere is a warning) or dmtf (both "
                      "are errors)")
+    g.addoption(MOCK_INCLUDE_ROOT, metavar="FOLDER", action="append", default=[],
+                help="a folder whose files the mock's #pragma include may read too (repeatable; "
+                     "by default an include stays inside the MOF file's folder tree, the "
+                     "schema folders and the current folder)")
+    g.addoption(MOCK_INCLUDE_ANYWHERE, action="store_true",
+                help="let the mock's #pragma include read any file (its text is never shown "
+                     "in an error)")
     g.addoption(FLAVOR, choices=("auto", "wmi", "dmtf"), default="auto",
                 help="which requirements apply: wmi (Windows-style), dmtf, or auto (default)")
     g.addoption(PROFILE, metavar="NAME[:VERSION]", action="append", default=[],
@@ -148,8 +162,16 @@ class _State:
         self.collected = 0  # conformance tests collected (before deselection)
         self.selected = 0  # ... and selected
         self.collect_errors = []  # node ids whose collection failed
+        self.deselected = 0  # conformance tests deselected (-k, -m, --deselect, --lf, --sw)
         self.interrupted = False
+        self.terminated = False  # SIGTERM arrived
+        self.budget_fired = False  # the run budget's watchdog ended the run
+        self.finished = False
+        self.stopping = False  # a signal is ending the run
         self.written, self.write_problems = [], []
+        self._signals = {}  # signal number -> the handler before ours
+        self._watchdog = None
+        self._junit = None  # (LogXML, final path, temporary path)
 
     @property
     def active(self):
@@ -176,6 +198,8 @@ def _target_options(config) -> TargetOptions:
         interop_namespace=opt(INTEROP), mock_mof=[_abspath(p) for p in opt(MOCK_MOF)],
         mock_providers=opt(MOCK_PROVIDER), mock_quirks=opt(MOCK_QUIRK),
         mock_schema=_abspath(opt(MOCK_SCHEMA)), mock_dialect=opt(MOCK_DIALECT), flavor=opt(FLAVOR),
+        mock_include_roots=[_abspath(p) for p in opt(MOCK_INCLUDE_ROOT)],
+        mock_include_anywhere=opt(MOCK_INCLUDE_ANYWHERE),
         profiles=opt(PROFILE), allow_writes=opt(ALLOW_WRITES),
         profile_defs=_abspath(opt(PROFILE_DEFS)))
 
@@ -184,7 +208,7 @@ def _command_options(config):
     """The conformance options as given (paths absolute, secrets never):
     the JSON document records them and Reproduce commands are built from them."""
     out = {}
-    for action in config._parser.getgroup("wbemconform").options:
+    for action in internals.plugin_options(config, "wbemconform"):
         name = action.names()[0]
         if name in SECRET_OPTIONS:
             continue
@@ -194,7 +218,7 @@ def _command_options(config):
         if name in PATH_OPTIONS:
             value = [_abspath(v) for v in value] if isinstance(value, list) else _abspath(value)
         if name == URL:
-            value = redact_url(value) if "://" in value else value
+            value = redact_url(value)
         out[name] = value
     return out
 
@@ -211,16 +235,19 @@ def pytest_configure(config):
                       context={"rootdir": str(config.rootpath), "cwd": os.getcwd()})
     config.stash[_STATE] = _State(session)
     _CURRENT.append(config.stash[_STATE])
+    if config.option.debug:
+        internals.scrub_debug_log(config, session.secrets.scrub)
     try:
         options.timeout = check_positive_seconds(TIMEOUT, opt(TIMEOUT))
         run.run_timeout = check_positive_seconds(RUN_TIMEOUT, opt(RUN_TIMEOUT))
         validate_options(options)
+        _check_outputs(config, session)
         if run.waivers_path:
             session.waivers = load_waivers(run.waivers_path)
     except (ValueError, TargetSetupError, WaiverError) as exc:
         # one line, and the results files (if asked for) say ABORTED and why
         session.abort(f"bad option: {exc}")
-        session.write_outputs()
+        _write_usable_outputs(session, config)
         raise pytest.UsageError(session.scrub(str(exc))) from None
     from .hypothesis_profiles import PROFILES, load_default
     prof = opt(HYPOTHESIS_PROFILE)
@@ -228,6 +255,154 @@ def pytest_configure(config):
         raise pytest.UsageError(f"{HYPOTHESIS_PROFILE} {prof!r}: unknown; known: "
                                 + ", ".join(PROFILES))
     load_default(prof)
+
+
+def _outputs(config, session):
+    """[(option, path)] of every file the run writes, JUnit included."""
+    out = list(session.outputs())
+    if getattr(config.option, "xmlpath", None):
+        out.append(("--junitxml", _abspath(config.option.xmlpath)))
+    return out
+
+
+def _check_outputs(config, session):
+    """Before anything runs: no two outputs share a file, and each can be
+    written where it is asked for (its folder is created). ValueError, one line."""
+    outputs = _outputs(config, session)
+    for i, (opt_a, path_a) in enumerate(outputs):
+        for opt_b, path_b in outputs[i + 1:]:
+            if internals.same_file(path_a, path_b):
+                raise ValueError(f"{opt_a} and {opt_b} name the same file {path_a}: each "
+                                 "result needs a file of its own")
+        if session.run_options.waivers_path and \
+                internals.same_file(path_a, session.run_options.waivers_path):
+            raise ValueError(f"{opt_a} {path_a} is the --conformance-waivers file: "
+                             "it would be overwritten")
+    for option, path in outputs:
+        why = probe(path)
+        if why:
+            raise ValueError(f"{option} {path}: cannot write there: {why}")
+
+
+def _write_usable_outputs(session, config):
+    """Write the results files of a run aborted before it started where that is
+    possible -- JUnit too, which pytest does not write then."""
+    written, _ = session.write_outputs()
+    junit = getattr(config.option, "xmlpath", None)
+    if junit and not any(internals.same_file(junit, p) for _, p in session.outputs()):
+        try:
+            write_text(_abspath(junit), _junit_placeholder("; ".join(session.gate().reasons)))
+        except OSError:
+            pass
+    return written
+
+
+def _conformance_asked(config):
+    """Whether the command line asks for a conformance run by its options."""
+    return bool(_state(config).session.command_options)
+
+
+# -- signals and the run budget -------------------------------------------------------
+
+#: seconds after the run budget is spent before the watchdog interrupts the run
+#: (nothing is sent after the budget; this bounds what a check computes)
+BUDGET_GRACE = 2.0
+
+
+def _arm(state):
+    """A conformance run is under way: SIGTERM (what CI job timeouts send) ends
+    it like Ctrl-C -- ABORTED results written -- and the run budget has a
+    watchdog. Only in the main thread, once."""
+    if state._signals or threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_term(signum, frame):
+        if state.finished or state.stopping:
+            return  # the run is ending already, or its results are being written
+        state.stopping = True
+        state.terminated = not state.budget_fired
+        raise KeyboardInterrupt
+    try:
+        state._signals[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_term)
+    except (ValueError, OSError):
+        return
+    deadline = state.session.deadline
+    if deadline is None:
+        return
+    main = threading.main_thread().ident
+
+    def fire():
+        if state.finished:
+            return
+        state.budget_fired = True
+        state.session.budget_spent()
+        signal.pthread_kill(main, signal.SIGTERM)
+    state._watchdog = threading.Timer(max(0.0, deadline - time.monotonic()) + BUDGET_GRACE,
+                                      fire)
+    state._watchdog.daemon = True
+    state._watchdog.start()
+
+
+def _disarm(state):
+    if state._watchdog is not None:
+        state._watchdog.cancel()
+    for signum, previous in state._signals.items():
+        try:
+            signal.signal(signum, previous)
+        except (ValueError, OSError, TypeError):
+            pass
+    state._signals.clear()
+
+
+def pytest_sessionstart(session):
+    """Before collection (which discovers the target): arm the signals and the
+    budget when the options ask for a conformance run, and replace stale
+    results at once (see :func:`_pending`)."""
+    state = _state(session.config)
+    if _conformance_asked(session.config):
+        _arm(state)
+        _pending(session.config, state)
+
+
+PENDING = ("the run has not finished: it is still running, or it was killed before it "
+           "could write its results")
+
+
+def _pending(config, state):
+    """Results files that say ABORTED until the run writes its own: a run
+    killed outright (SIGKILL, a machine gone) never leaves an earlier run's
+    PASSED behind. pytest's JUnit file is redirected to a temporary file that
+    is renamed into place at the end (:func:`pytest_sessionfinish`)."""
+    state.session.write_outputs(pending=PENDING)
+    xml = internals.junit_xml(config)
+    if xml is None:
+        return
+    final = _abspath(xml.logfile)
+    temporary = os.path.join(os.path.dirname(final),
+                             f".{os.path.basename(final)}.{os.getpid()}.tmp")
+    internals.redirect_junit(xml, temporary)
+    state._junit = (xml, final, temporary)
+    config.pluginmanager.register(_JunitFinisher(state), "wbemconform-junit")
+    try:
+        write_text(final, _junit_placeholder(PENDING))
+    except OSError:
+        pass
+
+
+def _junit_placeholder(reason):
+    from xml.sax.saxutils import quoteattr
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite '
+            'name="wbemconform" tests="1" errors="1" failures="0" skipped="0">'
+            '<properties><property name="wbemconform_gate" value="aborted"/>'
+            f'<property name="wbemconform_gate_reasons" value={quoteattr(reason)}/>'
+            '</properties><testcase classname="wbemconform" name="conformance gate">'
+            f'<error message={quoteattr(reason)}/></testcase></testsuite></testsuites>\n')
+
+
+def pytest_deselected(items):
+    """Count deselected conformance tests: their pairs are not judged."""
+    if _CURRENT:
+        _CURRENT[-1].deselected += sum(1 for i in items if _is_conformance(i))
 
 
 def _is_conformance(item):
@@ -254,6 +429,7 @@ def pytest_generate_tests(metafunc):
     kinds = [k for k in SUBJECT_FIXTURES if k in metafunc.fixturenames]
     if not kinds:
         return
+    _arm(_state(metafunc.config))  # discovery starts: a conformance run
     found = _state(metafunc.config).session.subjects(kinds[0])
     if not found:
         # one test that reports not-applicable (or the setup error), not an empty set
@@ -308,12 +484,6 @@ def pytest_keyboard_interrupt(excinfo):
     """Ctrl-C: remembered; pytest_sessionfinish aborts the run with it."""
     if _CURRENT:
         _CURRENT[-1].interrupted = True
-
-
-def pytest_unconfigure(config):
-    state = config.stash.get(_STATE, None)
-    if state in _CURRENT:
-        _CURRENT.remove(state)
 
 
 #: the states of the configs in this process (pytest_keyboard_interrupt gets no config)
@@ -391,6 +561,10 @@ def _verdict(request, variant):
         if kind in request.fixturenames:
             subject = request.getfixturevalue(kind)
     session = state.session
+    if session.check_budget():
+        pytest.exit(f"wbemconform: the run budget of {session.run_options.run_timeout:g} s "
+                    "(--wbem-run-timeout) is spent: the run stops",
+                    returncode=pytest.ExitCode.TESTS_FAILED)
     label = None if subject is not None or req.subject != "target" else TARGET_SUBJECT
     record = session.judge(req, subject, variant=variant, label=label,
                            test=request.node.nodeid)
@@ -437,13 +611,21 @@ _ABORTING_EXITS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
-    """Decide the gate, write the results files, set the exit status."""
+    """Decide the gate, write the results files, set the exit status (before
+    pytest writes JUnit, which then carries the gate)."""
     state = _state(session.config)
     if not state.active:
+        _finish_junit(state)
         return
+    state.finished = True
+    if state._watchdog is not None:
+        state._watchdog.cancel()
     s = state.session
-    if state.interrupted:
+    if state.terminated:
+        s.abort("terminated (SIGTERM) before the run finished")
+    elif state.interrupted and not state.budget_fired:
         s.abort("interrupted (Ctrl-C) before the run finished")
     for nodeid in state.collect_errors:
         s.abort(f"collection failed: {nodeid}")
@@ -451,9 +633,21 @@ def pytest_sessionfinish(session, exitstatus):
         s.abort(_ABORTING_EXITS[exitstatus])
     elif exitstatus == pytest.ExitCode.INTERRUPTED and not s.abort_reasons:
         s.abort("the run was interrupted")
-    gate = s.gate()
+    if not s.setup_error:
+        s.abort_if_partial(_partial_cause(session, state))
     written, problems = s.write_outputs()
+    if problems:
+        # results lost are no verdict: every file that was written says so too
+        for problem in problems:
+            s.abort(f"results not written: {problem}")
+        written, _ = s.write_outputs()
     state.written, state.write_problems = written, problems
+    gate = s.gate()
+    xml = internals.junit_xml(session.config)
+    if xml is not None:
+        xml.add_global_property("wbemconform_gate", gate.status)
+        if gate.reasons:
+            xml.add_global_property("wbemconform_gate_reasons", "; ".join(gate.reasons))
     if gate.passed:
         if session.exitstatus == pytest.ExitCode.TESTS_FAILED and \
                 _only_conformance_failures(session) and not problems:
@@ -462,6 +656,61 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if state.budget_fired and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the budget, not a person
+
+
+def _partial_cause(session, state):
+    """Why pytest did not run every conformance test, as far as it says."""
+    causes = []
+    stopped = session.shouldfail or session.shouldstop
+    if stopped:
+        causes.append(f"pytest stopped early: {stopped} (-x, --maxfail, --sw)")
+    if state.deselected:
+        causes.append(f"{state.deselected} conformance test(s) deselected (-k, -m, "
+                      "--deselect, --lf, --sw)")
+    if state.interrupted or state.terminated or state.budget_fired:
+        causes.append("the run ended early")
+    return "; ".join(causes) or "tests not collected or not run"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    _finish_junit(state)
+    _disarm(state)
+    if state in _CURRENT:
+        _CURRENT.remove(state)
+
+
+class _JunitFinisher:
+    """Runs after pytest's JUnit writer, before the terminal summary (which
+    names the file): moves the JUnit file into place."""
+
+    def __init__(self, state):
+        self.state = state
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session):
+        _finish_junit(self.state)
+
+
+def _finish_junit(state):
+    """pytest has written its JUnit file to the temporary path: rename it into
+    place (once; where pytest wrote nothing, the placeholder stays)."""
+    if state._junit is None:
+        return
+    xml, final, temporary = state._junit
+    state._junit = None
+    internals.restore_junit(xml, final)
+    if os.path.exists(temporary):
+        try:
+            os.replace(temporary, final)
+        except OSError as exc:
+            state.write_problems.append(f"--junitxml {final}: cannot write: "
+                                        f"{exc.strerror or exc}")
 
 
 def _only_conformance_failures(session):

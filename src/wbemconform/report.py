@@ -17,7 +17,6 @@ import re
 import shlex
 from functools import cache, lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["MAX_EVIDENCE", "MAX_PROBLEMS", "ReportError", "pywbemcli_command",
            "render_report", "validate_document", "write_report"]
@@ -92,9 +91,8 @@ def _redact(url):
     this is a second line of defence)."""
     if not isinstance(url, str) or "@" not in url or "://" not in url:
         return url
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    from .transport import redact_url
+    return redact_url(url)
 
 
 def _is_url(target):
@@ -398,7 +396,10 @@ def _build(doc, baseline):
     gate = doc.get("gate") or {}
     setup_error = doc.get("setup_error")
     gate_failures = gate.get("failures")
-    n_must = len(gate_failures) if gate_failures is not None else len(failures)
+    # the headline counts MUST failures as failures and errors (any level) as
+    # checks that could not run: an error is not a MUST failure
+    n_must = sum(1 for f in (gate_failures if gate_failures is not None else failures)
+                 if f.get("verdict", "fail") == "fail")
     status = gate.get("status") or ("passed" if gate.get("passed") else "failed")
     if status == "aborted" or setup_error:
         reasons = gate.get("reasons") or [setup_error or "the run stopped early"]
@@ -408,9 +409,12 @@ def _build(doc, baseline):
     elif status != "passed" or n_must:
         failing_reqs = sorted({f["rid"] for f in failures}, key=list(reqs).index)
         n_err = sum(1 for f in failures + other_failures if f["verdict"] == "error")
-        title = f"NOT CONFORMANT: {n_must} MUST failure{'s' if n_must != 1 else ''}"
-        if n_err:
-            title += f" ({n_err} check{'s' if n_err != 1 else ''} could not run)"
+        title = "NOT CONFORMANT: " + ", ".join(
+            part for part in (
+                f"{n_must} MUST failure{'s' if n_must != 1 else ''}" if n_must or not n_err
+                else "",
+                f"{n_err} check{'s' if n_err != 1 else ''} could not run (error)" if n_err
+                else "") if part)
         verdict = {"ok": False, "status": "failed", "title": title,
                    "sub": (f"in {len(failing_reqs)} requirement"
                            f"{'s' if len(failing_reqs) != 1 else ''}: "
@@ -544,8 +548,5 @@ def render_report(doc, baseline=None) -> str:
 
 def write_report(doc, path, baseline=None):
     """Render the report of ``doc`` to ``path`` (folders created); returns the path."""
-    html = render_report(doc, baseline)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return path
+    from .atomic import write_text
+    return write_text(path, render_report(doc, baseline))

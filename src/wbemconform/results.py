@@ -81,11 +81,24 @@ class Results:
     def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
             waiver=None, test=None, scrub=None):
         evidence = list(evidence)
+        subject = self.free_label(req_id, subject)
         rec = self.records[req_id][subject] = Record(
             verdict, message, list(problems),
             [evidence_dict(c, scrub) for c in evidence[:EVIDENCE_KEPT]], waiver, test,
             evidence_total=len(evidence))
         return rec
+
+    def free_label(self, req_id, subject):
+        """``subject``, or -- when ``req_id`` has a record under it already --
+        ``subject (#N)``: a record is never overwritten, so the JSON, the HTML
+        and JUnit count the same verdicts."""
+        taken = self.records[req_id]
+        if subject not in taken:
+            return subject
+        n = 2
+        while f"{subject} (#{n})" in taken:
+            n += 1
+        return f"{subject} (#{n})"
 
     def overall(self, req_id):
         recs = self.records[req_id].values()
@@ -117,7 +130,7 @@ class Results:
 
     def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
                 server=None, operations=None, load_failures=(), waivers=(), options=None,
-                gate=None, tls=None, load_warnings=(), run=None):
+                gate=None, tls=None, load_warnings=(), run=None, not_judged=()):
         finished = dt.datetime.now(dt.timezone.utc)
         reqs = {}
         for rid, req in catalog().items():
@@ -139,6 +152,7 @@ class Results:
             "load_warnings": list(load_warnings),
             "counts": self.counts(),
             "gate": gate.as_dict(),
+            "not_judged": [{"requirement": r, "subject": s} for r, s in not_judged],
             "tls": tls,
             "requirements": reqs,
             "waivers": [w.as_dict() for w in waivers],

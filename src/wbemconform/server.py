@@ -60,6 +60,18 @@ Errors, as DSP0200 divides them:
   exception; the traceback goes to the ``wbemconform.server`` logger (it is a
   bug in the mock), never to the client.
 
+Bounds on what one operation costs the mock, which serves one operation at a
+time: a WQL query (``ExecQuery``, ``OpenQueryInstances``) longer than
+:data:`wbemconform.wql.MAX_QUERY_LENGTH` characters is refused with
+``CIM_ERR_INVALID_QUERY`` before the mock is touched, and the mock refuses
+queries with more than ``MAX_QUERY_TERMS`` comparisons or nested deeper than
+``MAX_QUERY_DEPTH`` the same way. Pull enumeration contexts (``Open*`` not
+pulled to the end) expire after their ``OperationTimeout`` without use
+(:data:`ENUMERATION_TIMEOUT` seconds unless the Open gave one), and at most
+:data:`MAX_ENUMERATION_CONTEXTS` are kept (the least recently used goes
+first); a Pull on one closed so is ``CIM_ERR_INVALID_ENUMERATION_CONTEXT``
+saying why. Workers waiting for the mock give up when the server stops.
+
 Extrinsic method calls (``METHODCALL``) are answered with
 ``CIM_ERR_NOT_SUPPORTED``: the WMI mock serves no methods.
 
@@ -87,7 +99,12 @@ before a worker sees it, so slow or idle clients cost a coroutine and a
 socket, never a worker; the head and body must arrive within
 ``request_timeout`` seconds of the request's first byte (else 408), TLS
 handshakes within :data:`TLS_HANDSHAKE_TIMEOUT` seconds, and an idle
-kept-alive connection is closed after ``idle_timeout`` seconds. Framing is
+kept-alive connection is closed after ``idle_timeout`` seconds. At most
+``max_connections`` (:data:`MAX_CONNECTIONS`) connections are kept: one more
+closes the connection that has been quiet longest (no byte for at least
+:data:`EVICT_QUIET_SECONDS`, and no answer being made for it: a client
+holding half a request, or an idle one) or, if none has, is answered 503, so
+that clients holding connections open cannot lock the others out. Framing is
 strict, so that a request can never be read two ways: exactly one
 well-formed ``Content-Length`` or ``Transfer-Encoding: chunked`` (never
 both), chunk sizes checked against the limit before anything is read, no
@@ -107,6 +124,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import concurrent.futures
 import email.utils
 import hmac
@@ -119,14 +137,18 @@ import re
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 import weakref
 from xml.parsers import expat
 
-from pywbem import (CIM_ERR_ACCESS_DENIED, CIM_ERR_FAILED, CIM_ERR_INVALID_PARAMETER,
-                    CIM_ERR_NOT_SUPPORTED, CIMClass, CIMClassName, CIMError, CIMInstance,
-                    CIMInstanceName, CIMQualifierDeclaration, CIMVersionError,
-                    CIMXMLParseError, DTDVersionError, ProtocolVersionError, Uint32)
+from pywbem import (CIM_ERR_ACCESS_DENIED, CIM_ERR_FAILED, CIM_ERR_INVALID_ENUMERATION_CONTEXT,
+                    CIM_ERR_INVALID_PARAMETER, CIM_ERR_INVALID_QUERY, CIM_ERR_NOT_SUPPORTED,
+                    CIMClass, CIMClassName, CIMError, CIMInstance, CIMInstanceName,
+                    CIMQualifierDeclaration, CIMVersionError, CIMXMLParseError,
+                    DTDVersionError, ProtocolVersionError, Uint32)
+
+from .wql import WqlSyntaxError, check_query_length
 
 # -- pywbem's private API: the one place it is used ------------------------------
 # pywbem reads CIM-XML responses and writes requests; a server needs the
@@ -145,10 +167,30 @@ def _mock_imethodcall(conn, method, namespace, params):
     return conn._mock_imethodcall(method, namespace, **params)
 
 
+def _enumeration_contexts(conn):
+    """pywbem_mock's table of the open pull enumeration contexts of ``conn``
+    (``{context id: state}``), or None if ``conn`` has none.
+
+    The one place this module reaches into pywbem_mock's private state:
+    ``FakedWBEMConnection`` keeps the contexts in its main provider's
+    ``enumeration_contexts`` dict (``conn._mainprovider``) and never closes
+    one that is not pulled to the end (pywbem_mock's own note, issue #2063),
+    so a client that opens enumerations and never pulls them grows the server
+    without bound. The server expires idle contexts and caps their number by
+    deleting entries from this dict (see :class:`_PullContexts`); nothing
+    else of an entry is read or changed. tests/test_hostile_server.py fails
+    loudly if pywbem_mock renames it.
+    """
+    provider = getattr(conn, "_mainprovider", None)
+    table = getattr(provider, "enumeration_contexts", None)
+    return table if isinstance(table, dict) else None
+
+
 __all__ = ["make_app", "serve", "WbemServer", "parse_request", "is_loopback",
            "MAX_REQUEST_BYTES", "MAX_XML_ELEMENTS", "MAX_XML_DEPTH", "MAX_XML_ATTRIBUTES",
            "MAX_HEADER_BYTES", "MAX_HEADER_FIELDS", "REQUEST_TIMEOUT", "IDLE_TIMEOUT",
-           "TLS_HANDSHAKE_TIMEOUT", "MAX_CONNECTIONS", "REALM", "Fault", "parse_fault",
+           "TLS_HANDSHAKE_TIMEOUT", "MAX_CONNECTIONS", "EVICT_QUIET_SECONDS",
+           "MAX_ENUMERATION_CONTEXTS", "ENUMERATION_TIMEOUT", "REALM", "Fault", "parse_fault",
            "FAULT_KINDS", "FAULT_HELP", "WRITE_METHODS"]
 
 LOG = logging.getLogger("wbemconform.server")
@@ -176,8 +218,28 @@ IDLE_TIMEOUT = 15.0
 TLS_HANDSHAKE_TIMEOUT = 10.0
 #: Seconds a client may take to receive a response.
 WRITE_TIMEOUT = 30.0
-#: Most simultaneous connections; more are answered 503 and closed.
+#: Most simultaneous connections. A connection beyond them closes the one
+#: that has been quiet longest -- waiting for its (next) request, or with a
+#: request half sent -- if that one has been quiet at least
+#: :data:`EVICT_QUIET_SECONDS`; otherwise it is answered 503 and closed. So
+#: clients that open connections and hold them (with half a request, say)
+#: cannot lock the others out, while a burst of new connections is still 503.
 MAX_CONNECTIONS = 512
+#: Seconds without a byte from a connection (and no request of it being
+#: answered) after which a new connection beyond :data:`MAX_CONNECTIONS` may
+#: close it to make room.
+EVICT_QUIET_SECONDS = 1.0
+#: Most open pull enumeration contexts the served mock keeps; opening one
+#: more closes the least recently used (a Pull on it is then
+#: CIM_ERR_INVALID_ENUMERATION_CONTEXT).
+MAX_ENUMERATION_CONTEXTS = 256
+#: Seconds an open pull enumeration context may stay unused (no Pull) when
+#: its Open gave no OperationTimeout (pywbem_mock's default, and the largest
+#: OperationTimeout it accepts); with one, that many seconds (DSP0200; 0:
+#: never, though the context still counts against
+#: :data:`MAX_ENUMERATION_CONTEXTS`). An expired context is closed; a Pull on
+#: it is CIM_ERR_INVALID_ENUMERATION_CONTEXT.
+ENUMERATION_TIMEOUT = 40
 #: The realm named in ``WWW-Authenticate``.
 REALM = "wbemconform"
 
@@ -589,6 +651,7 @@ def parse_request(body):
 # -- the WSGI application -------------------------------------------------------
 
 _LOCKS = weakref.WeakKeyDictionary()
+_PULL_CONTEXTS = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -602,6 +665,101 @@ def _lock_for(conn):
             return lock
         except TypeError:  # not weakly referenceable / hashable
             return threading.Lock()
+
+
+def _pull_contexts_for(conn):
+    """One :class:`_PullContexts` per mock connection, like its lock."""
+    with _LOCKS_GUARD:
+        try:
+            keeper = _PULL_CONTEXTS.get(conn)
+            if keeper is None:
+                keeper = _PULL_CONTEXTS[conn] = _PullContexts()
+            return keeper
+        except TypeError:  # not weakly referenceable / hashable
+            return _PullContexts()
+
+
+#: the operations that open a pull enumeration context, and those that use one
+_OPENS = frozenset(name for name in _METHODS if name.startswith("Open"))
+_PULLS = frozenset(name for name in _METHODS if name.startswith("Pull")) | \
+    {"CloseEnumeration"}
+#: query operations: (query language parameter, query parameter)
+_QUERIES = {"ExecQuery": ("QueryLanguage", "Query"),
+            "OpenQueryInstances": ("FilterQueryLanguage", "FilterQuery")}
+_MAX_REMEMBERED = 1024  # closed contexts remembered, to say why a Pull on one fails
+
+
+class _PullContexts:
+    """Expiry and cap of a mock's open pull enumeration contexts.
+
+    pywbem_mock keeps every context that is not pulled to its end forever.
+    This keeps, beside its table (:func:`_enumeration_contexts`), when each
+    context was last used and its timeout, and, called under the mock's lock
+    around every operation, closes (deletes from the table) the contexts idle
+    for longer than their timeout (:data:`ENUMERATION_TIMEOUT` unless the
+    Open gave an OperationTimeout) and, beyond
+    :data:`MAX_ENUMERATION_CONTEXTS`, the least recently used ones. A Pull or
+    CloseEnumeration on a context closed so is CIM_ERR_INVALID_ENUMERATION_CONTEXT
+    saying why.
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.used = {}  # context id -> [last use (clock), timeout in s (0: none)]
+        self.closed = collections.OrderedDict()  # context id -> why (recent ones)
+
+    def _close(self, table, context, why):
+        table.pop(context, None)
+        self.used.pop(context, None)
+        self.closed[context] = why
+        self.closed.move_to_end(context)
+        while len(self.closed) > _MAX_REMEMBERED:
+            self.closed.popitem(last=False)
+
+    def before(self, table, method, params):
+        """Expire idle contexts; CIMError for a Pull on a closed one."""
+        now = self.clock()
+        for context in list(self.used):
+            if context not in table:  # pulled to the end, or closed by the client
+                del self.used[context]
+        for context in table:  # opened otherwise (in process, by another app)
+            if context not in self.used:
+                self.used[context] = [now, ENUMERATION_TIMEOUT]
+        for context, (last, timeout) in list(self.used.items()):
+            if timeout and now - last > timeout:
+                self._close(table, context, f"expired: it was not used for more than "
+                                            f"{timeout:g} s (its OperationTimeout)")
+        if method in _PULLS:
+            context = params.get("EnumerationContext")
+            why = self.closed.get(context) if context not in table else None
+            if why is not None:
+                raise CIMError(CIM_ERR_INVALID_ENUMERATION_CONTEXT,
+                               f"enumeration context {context!r} was closed by the server, "
+                               f"{why}")
+
+    def after(self, table, method, params, result):
+        """Note the use of the context ``result`` carries; enforce the cap."""
+        context = None
+        for item in result or ():
+            if isinstance(item, tuple) and len(item) == 3 and item[0] == "EnumerationContext":
+                context = item[2] or None
+        if context is None or context not in table:
+            return
+        now = self.clock()
+        if method in _OPENS:
+            timeout = params.get("OperationTimeout")
+            self.used[context] = [now, ENUMERATION_TIMEOUT if timeout is None
+                                  else int(timeout)]
+        else:
+            self.used.setdefault(context, [now, ENUMERATION_TIMEOUT])[0] = now
+        excess = len(table) - MAX_ENUMERATION_CONTEXTS
+        if excess > 0:
+            oldest = sorted((entry[0], cid) for cid, entry in self.used.items()
+                            if cid != context)[:excess]
+            for _, cid in oldest:
+                self._close(table, cid, f"closed to make room: the server keeps at most "
+                                        f"{MAX_ENUMERATION_CONTEXTS} open enumeration "
+                                        f"contexts, and this was the least recently used")
 
 
 class CimXmlApp:
@@ -623,6 +781,7 @@ class CimXmlApp:
         self.stopping = threading.Event()  # set on server stop: ends injected delays
         self.conn = conn
         self.lock = _lock_for(conn)
+        self.pull_contexts = _pull_contexts_for(conn)
         self._user = None if user is None else str(user).encode("utf-8")
         self._password = None if password is None else str(password).encode("utf-8")
         self._mock_host = (getattr(conn, "host", None) or "").lower()
@@ -840,9 +999,19 @@ class CimXmlApp:
                 raise CIMError(CIM_ERR_ACCESS_DENIED,
                                f"this server is read-only: {method} is refused")
             params = _method_params(method, raw_params)
-            with self.lock:
+            if method in _QUERIES:
+                self._check_query(method, params)
+            self._acquire()
+            try:
+                table = _enumeration_contexts(self.conn)
+                if table is not None:
+                    self.pull_contexts.before(table, method, params)
                 result = _mock_imethodcall(self.conn, method, namespace, params)
+                if table is not None:
+                    self.pull_contexts.after(table, method, params, result)
                 return self._encode(method, result, namespace, authority)
+            finally:
+                self.lock.release()
         except CIMError as exc:
             return _error(exc.status_code, exc.status_description, exc.instances)
         except Exception as exc:
@@ -850,6 +1019,24 @@ class CimXmlApp:
             return _error(CIM_ERR_FAILED,
                           f"internal error in the mock server: {type(exc).__name__}: "
                           f"{_one_line(exc)}")
+
+    def _acquire(self):
+        """Take the mock's lock; CIMError if the server stops meanwhile (so
+        that workers queued behind a long operation do not delay the stop)."""
+        while not self.lock.acquire(timeout=0.2):
+            if self.stopping.is_set():
+                raise CIMError(CIM_ERR_FAILED, "the server is stopping")
+
+    @staticmethod
+    def _check_query(method, params):
+        """Refuse a WQL query beyond the length limit before the mock's lock is
+        taken (the mock checks the other limits as it parses)."""
+        language, query = _QUERIES[method]
+        if str(params.get(language, "")).strip().upper() == "WQL":
+            try:
+                check_query_length(params.get(query))
+            except WqlSyntaxError as exc:
+                raise CIMError(CIM_ERR_INVALID_QUERY, f"{method}: {exc}") from None
 
     # -- encoding -------------------------------------------------------------
 
@@ -1088,6 +1275,12 @@ class _Connection(asyncio.Protocol):
         self._writing_paused = False
         self._waiter = None
         self._write_waiter = None
+        #: what the conversation is doing: "waiting" (for a request), "reading"
+        #: (one), "answering" (the application runs, or the answer is written),
+        #: "refusing" (an error answer was sent, the connection closes)
+        self.state = "waiting"
+        #: when a byte last came from the client (or its last answer went out)
+        self.active = time.monotonic()
 
     # -- asyncio.Protocol ---------------------------------------------------
 
@@ -1101,6 +1294,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data):
         if self._discard:
             return
+        self.active = time.monotonic()
         self._buffer += data
         if len(self._buffer) > _HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
@@ -1228,6 +1422,23 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
+    def evict(self, max_connections):
+        """Closed to make room for a new connection (see MAX_CONNECTIONS): a
+        client with a request half sent is told so (503); one waiting for its
+        next request is simply closed, as by the idle timeout."""
+        if self.state == "reading" and not self._lost:
+            body = (f"connection closed to make room for others: the request did not "
+                    f"arrive while the server was at its limit of {max_connections} "
+                    f"connections\n").encode("utf-8")
+            self.write(f"HTTP/1.1 {_status_line(503)}\r\n"
+                       f"Content-Type: text/plain; charset=utf-8\r\n"
+                       f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+                       f"Server: wbemconform\r\n\r\n".encode("latin-1") + body)
+        if self.state == "refusing":
+            self.abort()
+        else:
+            self.close()
+
     def abort(self):
         if self.transport is not None:
             self.transport.abort()
@@ -1264,15 +1475,17 @@ class _Frontend:
     async def converse(self, conn):
         self.connections.add(conn)
         try:
-            if len(self.connections) > self.max_connections:
+            if len(self.connections) > self.max_connections and not self._make_room(conn):
                 await self._refuse(conn, 503, f"more than {self.max_connections} connections")
                 return
             while not self.stopping:
+                conn.state = "waiting"
                 try:
                     async with asyncio.timeout(self.idle_timeout):
                         await conn.wait_for_data()
                 except (TimeoutError, _Closed):
                     return  # idle, or closed between requests: nothing to answer
+                conn.state = "reading"
                 try:
                     async with asyncio.timeout(self.request_timeout):
                         request = await self._read_request(conn)
@@ -1287,6 +1500,7 @@ class _Frontend:
                     return  # the client gave up mid-request
                 if self.stopping:
                     return
+                conn.state = "answering"
                 try:
                     answer = await self.loop.run_in_executor(self.executor, self._call_app,
                                                              request, conn.peer)
@@ -1294,6 +1508,7 @@ class _Frontend:
                     return
                 if not await self._respond(conn, request, *answer):
                     return
+                conn.active = time.monotonic()
         except asyncio.CancelledError:
             conn.abort()
             raise
@@ -1304,7 +1519,28 @@ class _Frontend:
             self.connections.discard(conn)
             conn.close()
 
+    def _make_room(self, newcomer):
+        """Close the connection quiet longest (not one being answered) if it
+        has been quiet EVICT_QUIET_SECONDS or more; whether one was closed."""
+        victim = None
+        for conn in self.connections:
+            if conn is newcomer or conn.state == "answering":
+                continue
+            if victim is None or conn.active < victim.active:
+                victim = conn
+        if victim is None:
+            return False
+        quiet = time.monotonic() - victim.active
+        if quiet < EVICT_QUIET_SECONDS:
+            return False
+        self.connections.discard(victim)
+        LOG.info("at the limit of %s connections: closing %s:%s (%s, quiet for %.1f s) "
+                 "for a new one", self.max_connections, *victim.peer, victim.state, quiet)
+        victim.evict(self.max_connections)
+        return True
+
     async def _refuse(self, conn, status, detail):
+        conn.state = "refusing"
         host, port = conn.peer
         LOG.info("HTTP %s to %s:%s: %s", status, host, port, detail)
         body = (detail + "\n").encode("utf-8")
@@ -1663,6 +1899,29 @@ def _listen(host, port):
     return sock
 
 
+class _PassPhraseAsked(Exception):
+    """Raised by the password callback: the private key is encrypted."""
+
+
+def _refuse_pass_phrase():
+    # Called by OpenSSL only for an encrypted key, instead of its own
+    # interactive prompt (which reads the terminal, or fails without one).
+    raise _PassPhraseAsked()
+
+
+def _tls_context(certfile, keyfile):
+    """The server's TLS context; ValueError, naming the file, for an
+    encrypted private key (pass-phrase-protected keys are not supported)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(certfile, keyfile, password=_refuse_pass_phrase)
+    except _PassPhraseAsked:
+        raise ValueError(f"{keyfile or certfile}: the private key is encrypted (protected by "
+                         f"a pass phrase), which is not supported: give the key unencrypted, "
+                         f"readable only by the server's user") from None
+    return context
+
+
 def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
           certfile=None, keyfile=None, numthreads=8, fault=None, read_only=False,
           allow_unauthenticated_remote=False, request_timeout=REQUEST_TIMEOUT,
@@ -1675,6 +1934,9 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
     HTTP Basic authentication; a ``host`` that is not loopback is refused
     without them (ValueError) unless ``allow_unauthenticated_remote``.
     ``read_only`` refuses every write operation with CIM_ERR_ACCESS_DENIED.
+    A ``port`` outside 0..65535 is a ValueError (not another port modulo
+    65536); so is a pass-phrase-protected private key: no pass phrase is ever
+    asked for.
     ``numthreads`` workers run the operations; ``request_timeout`` bounds the
     arrival of each request, from its first byte, ``idle_timeout`` a kept-alive
     connection's wait for its next request. ``fault`` makes it misbehave on
@@ -1684,6 +1946,9 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
     for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    if isinstance(port, bool) or (isinstance(port, int) and not 0 <= port <= 65535):
+        raise ValueError(f"port {port!r} is not a TCP port number (0 to 65535; 0: any free "
+                         f"port)")
     if user is None and not allow_unauthenticated_remote and is_loopback(host) is False:
         raise ValueError(f"{host or 'all interfaces'} is not a loopback address: serving it "
                          f"without authentication would let anyone who reaches it read "
@@ -1692,8 +1957,7 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
     app = make_app(conn, user=user, password=password, fault=fault, read_only=read_only)
     ssl_context = None
     if certfile:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(certfile, keyfile or None)
+        ssl_context = _tls_context(certfile, keyfile or None)
     elif keyfile:
         raise ValueError("keyfile given without certfile")
     sock = _listen(host, port)  # binds now: the port is known before serve() returns

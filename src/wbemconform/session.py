@@ -19,7 +19,17 @@ The rules the engine enforces:
 * the gate (:meth:`Session.gate`) is ``aborted`` when the run stopped early or
   checked nothing, ``failed`` when a MUST requirement failed (unwaived) or any
   check at any level errored (errors cannot be waived), ``passed`` otherwise;
-* every text the run writes is scrubbed of the secrets it was given.
+* every text the run writes is scrubbed of the secrets it was given, and
+  control characters in it are escaped (:mod:`wbemconform.safe_text`): a
+  target cannot write a line of its own into any output;
+* two subjects never share a label (:meth:`Session.subjects` tells them apart
+  by path), and a record is never overwritten;
+* a run that did not judge every (requirement, subject) of its plan -- pytest
+  stopped early (``-x``, ``--maxfail``, ``--sw``), deselected tests (``-k``,
+  ``-m``, ``--deselect``, ``--lf``), a suite file left out -- is ``aborted``,
+  naming what was not judged (:meth:`Session.unjudged`);
+* once the run budget (``--wbem-run-timeout``) is spent, nothing more is sent
+  and nothing more is judged (:attr:`Session.stopped`).
 """
 
 from __future__ import annotations
@@ -30,12 +40,13 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .atomic import write_text
 from .catalog import Requirement, catalog
 from .checks import Verdict, capture_judges, has_check, run_check, variants
 from .observe import Observations
 from .results import TARGET_SUBJECT, Results
+from .safe_text import neutralize
 from .secrets import Secrets
 from .target import (ServerError, TargetOptions, TargetSetupError,
                      WriteRefused, is_write, open_target, redact_url)
@@ -54,6 +65,9 @@ EXAMINED = ("pass", "fail", "error")
 GC_FIRST_THRESHOLD = 50_000
 #: how many of the operations a crashed check issued are kept as its evidence
 CRASH_EVIDENCE = 12
+#: how many of the (requirement, subject) pairs a partial run did not judge
+#: its abort reason names (the JSON lists them all)
+UNJUDGED_SHOWN = 5
 
 
 class SetupFailed(Exception):
@@ -144,12 +158,20 @@ class Session:
         #: where the run ran (e.g. pytest's rootdir): Reproduce commands need it
         self.context = dict(context or {})
         self.abort_reasons: list[str] = []
+        #: what a partial run did not judge (set by abort_if_partial)
+        self.not_judged: list = []
         self.setup_error: str | None = None
         self.server_errors: Counter = Counter()  # message -> checks it ended
         self.started = time.monotonic()
         self._target = target
         self._obs: Observations | None = None
         self._budget_armed = False
+        #: the run budget is spent: nothing more is sent or judged
+        self.stopped = False
+        #: the requirement ids the plan is restricted to (None: the whole catalog)
+        self.only = None
+        self._subjects: dict = {}  # kind -> [(label, subject)], labels distinct
+        self._labels: dict = {}  # id(subject) -> its label
         #: discovery was started (the target is being used)
         self.touched = target is not None
 
@@ -203,18 +225,66 @@ class Session:
 
         def guard(operation):
             if time.monotonic() > deadline:
+                self.budget_spent()
                 raise _RunBudget(target.description, operation, budget)
         target.before_call = guard
 
+    @property
+    def deadline(self):
+        """When the run budget is spent (``time.monotonic()``), or None."""
+        budget = self.run_options.run_timeout
+        return None if budget is None else self.started + budget
+
+    def budget_spent(self):
+        """The run budget is spent: the run stops (said once)."""
+        self.stopped = True
+        self.abort(f"the run budget of {self.run_options.run_timeout:g} s "
+                   "(--wbem-run-timeout) is spent")
+
+    def check_budget(self):
+        """Stop the run when its budget is spent; whether it is stopped."""
+        deadline = self.deadline
+        if not self.stopped and deadline is not None and time.monotonic() > deadline:
+            self.budget_spent()
+        return self.stopped
+
     def subjects(self, kind):
-        """[(label, subject)] of a subject kind; [] when the target is unusable."""
+        """[(label, subject)] of a subject kind, every label distinct; [] when
+        the target is unusable."""
         if kind == "target":
             return [(TARGET_SUBJECT, None)]
+        if kind in self._subjects:
+            return self._subjects[kind]
         try:
             found = self.observations.subjects(kind)
         except SetupFailed:
             return []
-        return [(self.scrub(label), subject) for label, subject in found]
+        out = _distinct([(self.scrub(label), subject) for label, subject in found],
+                        self.scrub)
+        self._subjects[kind] = out
+        self._labels.update((id(subject), label) for label, subject in out)
+        return out
+
+    def subject_label(self, subject):
+        """The (distinct) label :meth:`subjects` gave ``subject``."""
+        label = self._labels.get(id(subject))
+        return label if label is not None else self.scrub(subject.label)
+
+    def subject_names(self, subject, label):
+        """Every name a waiver's ``profile`` may give this subject (see
+        :mod:`wbemconform.waivers`)."""
+        names = {label, label.rsplit(" [", 1)[0]}
+        if subject is None:
+            return names
+        profiles = [subject] if hasattr(subject, "base_label") else []
+        if hasattr(subject, "classname"):
+            names.add(subject.classname)
+            names.update(f"{ns}:{subject.classname}" for ns in subject.element_ns)
+            if self._obs is not None:
+                profiles += self._obs.linked_profiles(subject)
+        for p in profiles:
+            names.update((p.label, p.base_label, p.name))
+        return {self.scrub(str(n)) for n in names if n}
 
     # -- verdicts -------------------------------------------------------------------
 
@@ -231,20 +301,22 @@ class Session:
     def judge(self, req: Requirement, subject, *, variant="", label=None, test=None):
         """Run one check on one subject and record its verdict (see the module
         docstring for the rules); returns the :class:`~wbemconform.results.Record`."""
-        base = label if label is not None else (
-            subject.label if subject is not None else
-            (TARGET_SUBJECT if req.subject == "target" else f"no {req.subject}"))
-        shown = self.label(self.scrub(base), variant)
         try:
             obs = self.observations
         except SetupFailed as exc:
-            return self._record(req, shown, Verdict("error", str(exc)), test)
+            obs, failed = None, exc
+        base = self.scrub(label) if label is not None else (
+            self.subject_label(subject) if subject is not None else
+            (TARGET_SUBJECT if req.subject == "target" else f"no {req.subject}"))
+        shown = self.label(base, variant)
+        if obs is None:
+            return self._record(req, shown, Verdict("error", str(failed)), test, subject)
         if subject is None and req.subject != "target":
             verdict = Verdict("not-applicable", f"the target has no {req.subject} to check "
                               f"(discovered none in {obs.interop_ns})")
         else:
             verdict = self._run_check(req, variant, obs, subject)
-        return self._record(req, shown, verdict, test)
+        return self._record(req, shown, verdict, test, subject)
 
     def _run_check(self, req, variant, obs, subject):
         target = obs.target
@@ -259,7 +331,7 @@ class Session:
             except ServerError as exc:
                 self.server_errors[self.scrub(str(exc))] += 1
                 if isinstance(exc, _RunBudget):
-                    self.abort(str(exc).split(": ", 1)[-1])
+                    self.budget_spent()
                 verdict = self._crashed(str(exc), target, start, judges)
             except WriteRefused as exc:
                 verdict = self._crashed(f"the check tried to write: {exc}", target, start,
@@ -284,8 +356,10 @@ class Session:
             message += f" (after {len(problems)} finding(s): {problems[0]})"
         return Verdict("error", message, evidence, problems)
 
-    def _record(self, req, label, verdict, test):
-        waiver = find_waiver(self.waivers, req.id, label) if verdict.status == "fail" else None
+    def _record(self, req, label, verdict, test, subject=None):
+        waiver = None
+        if verdict.status == "fail" and self.waivers:
+            waiver = find_waiver(self.waivers, req.id, self.subject_names(subject, label))
         if waiver is not None:
             waiver.used.append(label)
         scrub = self.scrub
@@ -295,15 +369,51 @@ class Session:
             waiver.as_dict() if waiver else None, test=test, scrub=scrub)
 
     def run_all(self, only=None) -> Results:
-        """Every check of the plan on every subject (the runner's entry)."""
+        """Every check of the plan on every subject (the runner's entry);
+        stops when the run budget is spent."""
+        self.only = set(only) if only else None
         try:
             self.observations
         except SetupFailed:
             return self.results
         for req, variant in self.plan(only):
             for label, subject in self.subjects(req.subject) or [(None, None)]:
+                if self.check_budget():
+                    return self.results
                 self.judge(req, subject, variant=variant, label=label)
         return self.results
+
+    def expected(self):
+        """[(requirement id, label)] the plan judges: every requirement (and
+        variant) of the plan on every subject of its kind."""
+        out = []
+        for req, variant in self.plan(self.only):
+            found = self.subjects(req.subject)
+            labels = [label for label, _ in found] or [f"no {req.subject}"]
+            out += [(req.id, self.label(label, variant)) for label in labels]
+        return out
+
+    def unjudged(self):
+        """[(requirement id, label)] of the plan that have no record: what a
+        partial run did not judge ([] when the target could not be used)."""
+        if self._obs is None:
+            return []
+        return [(rid, label) for rid, label in self.expected()
+                if label not in self.results.records[rid]]
+
+    def abort_if_partial(self, why=""):
+        """Abort the run when it did not judge its whole plan, naming what
+        it did not judge and, where known, ``why``; returns those pairs."""
+        missing = self.unjudged()
+        if missing:
+            shown = "; ".join(f"{rid} {label}" for rid, label in missing[:UNJUDGED_SHOWN])
+            more = f" and {len(missing) - UNJUDGED_SHOWN} more" \
+                if len(missing) > UNJUDGED_SHOWN else ""
+            self.abort(f"a partial run is no conformance verdict: {len(missing)} "
+                       f"(requirement, subject) pair(s) were not judged"
+                       + (f" ({why})" if why else "") + f": {shown}{more}")
+        self.not_judged = missing
+        return missing
 
     # -- the gate -------------------------------------------------------------------
 
@@ -341,7 +451,9 @@ class Session:
     # -- output ---------------------------------------------------------------------
 
     def scrub(self, text):
-        return self.secrets.scrub(text)
+        """``text`` as every output may show it: secrets masked, control
+        characters escaped."""
+        return neutralize(self.secrets.scrub(text))
 
     def description(self):
         if self._target is not None:
@@ -358,10 +470,12 @@ class Session:
                      and c.outcome != "refused")
         return {"total": len(calls), "by_requirement": dict(by_req), "writes": writes}
 
-    def document(self):
-        """The ``--conformance-json`` document of this run."""
+    def document(self, pending=None):
+        """The ``--conformance-json`` document of this run; with ``pending`` (a
+        reason), the document of a run that has not finished: gate aborted."""
         obs = self._obs
         target = self._target
+        gate = Gate(GATE_ABORTED, [self.scrub(pending)]) if pending else self.gate()
         return self.results.to_json(
             target=self.description(),
             flavor=obs.flavor if obs else None,
@@ -373,7 +487,7 @@ class Session:
             load_warnings=[self.scrub(w) for w in getattr(target, "load_warnings", ())]
             if target else [],
             waivers=self.waivers, options=self._scrubbed(self.command_options),
-            gate=self.gate(), run=self.context,
+            gate=gate, run=self.context, not_judged=self.not_judged,
             tls=getattr(target, "tls_description", None) if target else None)
 
     def _scrubbed(self, value):
@@ -387,44 +501,76 @@ class Session:
         info = self._obs.server_info if self._obs is not None else {}
         return {k: self.scrub(v) for k, v in info.items()}
 
-    def write_outputs(self):
-        """Write the JSON, HTML report and operation log the options ask for.
-        Returns the paths written; errors writing them are one line each."""
+    def outputs(self):
+        """[(option, path)] of the result files this run writes."""
         ro = self.run_options
+        return [(opt, path) for opt, path in (
+            ("--conformance-json", ro.json_path), ("--conformance-report", ro.report_path),
+            ("--wbem-operation-log", ro.oplog_path)) if path]
+
+    def operation_log(self):
+        """The operation log's text: one JSON line per operation issued, each
+        value scrubbed before it is encoded."""
+        if self._target is None:
+            return ""
+        scrub = self.secrets.scrub
+        lines = []
+        for c in self._target.calls:
+            entry = {"operation": c.operation,
+                     "arguments": {k: scrub(v) for k, v in c.args.items()},
+                     "outcome": c.outcome, "result": scrub(c.summary),
+                     "requirement": c.requirement, "seconds": round(c.seconds, 6)}
+            lines.append(scrub(json.dumps(entry, default=str)) + "\n")
+        return "".join(lines)
+
+    def write_outputs(self, pending=None):
+        """Write the JSON, HTML report and operation log the options ask for,
+        each atomically (:mod:`wbemconform.atomic`). With ``pending`` (a
+        reason), write the results of a run that has not finished -- ABORTED,
+        with that reason -- and an empty operation log: what a killed run
+        leaves behind. Returns (paths written, one-line problems)."""
         written, problems = [], []
         doc = None
-        if ro.json_path or ro.report_path:
-            doc = json.loads(json.dumps(self.document(), default=str))
-        if ro.json_path:
+        for option, path in self.outputs():
             try:
-                Path(ro.json_path).parent.mkdir(parents=True, exist_ok=True)
-                Path(ro.json_path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
-                written.append(ro.json_path)
+                if option == "--wbem-operation-log":
+                    text = "" if pending else self.operation_log()
+                elif option == "--conformance-json":
+                    doc = doc or json.loads(json.dumps(self.document(pending), default=str))
+                    text = json.dumps(doc, indent=1)
+                else:
+                    from .report import render_report
+                    doc = doc or json.loads(json.dumps(self.document(pending), default=str))
+                    text = render_report(doc)
+                write_text(path, text)
+                written.append(path)
             except OSError as exc:
-                problems.append(f"--conformance-json {ro.json_path}: cannot write: "
-                                f"{exc.strerror or exc}")
-        if ro.report_path:
-            from .report import write_report
-            try:
-                write_report(doc, ro.report_path)
-                written.append(ro.report_path)
-            except OSError as exc:
-                problems.append(f"--conformance-report {ro.report_path}: cannot write: "
-                                f"{exc.strerror or exc}")
-        if ro.oplog_path and self._target is not None:
-            try:
-                with open(ro.oplog_path, "w", encoding="utf-8") as f:
-                    for c in self._target.calls:
-                        f.write(self.scrub(json.dumps(
-                            {"operation": c.operation, "arguments": c.args,
-                             "outcome": c.outcome, "result": c.summary,
-                             "requirement": c.requirement, "seconds": round(c.seconds, 6)},
-                            default=str)) + "\n")
-                written.append(ro.oplog_path)
-            except OSError as exc:
-                problems.append(f"--wbem-operation-log {ro.oplog_path}: cannot write: "
-                                f"{exc.strerror or exc}")
+                problems.append(f"{option} {path}: cannot write: {exc.strerror or exc}")
         return written, problems
+
+
+def _distinct(found, scrub):
+    """``[(label, subject)]`` with every label distinct: subjects that share
+    a label are told apart by their path, and where even that is the same
+    (a server listing one path twice) by their place in the listing."""
+    by_label = Counter(label for label, _ in found)
+    if all(n == 1 for n in by_label.values()):
+        return found
+    out = []
+    for label, subject in found:
+        if by_label[label] > 1:
+            path = getattr(subject, "path", None)
+            label = f"{label} [{scrub(str(path))}]" if path is not None else label
+        out.append((label, subject))
+    again = Counter(label for label, _ in out)
+    seen = Counter()
+    numbered = []
+    for label, subject in out:
+        if again[label] > 1:
+            seen[label] += 1
+            label = f"{label} (#{seen[label]} of {again[label]})"
+        numbered.append((label, subject))
+    return numbered
 
 
 def check_positive_seconds(name, value):

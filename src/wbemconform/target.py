@@ -93,6 +93,10 @@ class TargetOptions:
     mock_quirks: list = field(default_factory=list)  # seeded broker defects (negative controls)
     mock_schema: str | None = None  # a DMTF CIM schema release (zip or folder)
     mock_dialect: str = "wmi"  # wmi | dmtf: how lenient the MOF loader is
+    #: more folders ``#pragma include`` may read (wbemconform.mof: an include
+    #: stays inside the MOF's folder tree, the schema folders and these)
+    mock_include_roots: list = field(default_factory=list)
+    mock_include_anywhere: bool = False  # includes may read any file (never quoted)
     workers: int = DEFAULT_WORKERS  # concurrent operations against a URL target
     flavor: str = "auto"
     profiles: list = field(default_factory=list)

@@ -43,7 +43,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import pywbem
 import requests
@@ -53,7 +53,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import _pywbem_adapter
-from .secrets import MASK
+from .secrets import MASK, split_userinfo
 
 __all__ = ["Secret", "redact_url", "TargetSetupError",
            "validate_options", "tls_choice", "TlsChoice", "Transport", "connect",
@@ -82,8 +82,6 @@ class TargetSetupError(Exception):
 
 
 # -- secrets ------------------------------------------------------------------------
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]*@")
 
 
 class Secret:
@@ -141,6 +139,8 @@ class _Url:
     user: str | None = None
     password: Secret | None = None
     error: str | None = None  # why it is no URL at all
+    #: why its user name or password cannot be used (neither is shown)
+    credentials_problem: str | None = None
 
     @property
     def base(self) -> str:
@@ -150,41 +150,52 @@ class _Url:
 
 
 def _parse_url(url) -> _Url:
+    """``url`` taken apart; never raises. The user-info is everything before
+    the LAST ``@`` (:func:`wbemconform.secrets.split_userinfo`): a password
+    typed with ``#``, ``/``, ``?``, ``@`` or ``[`` in it is understood, and the
+    rest of the URL is parsed without it, so no message shows the password."""
+    if isinstance(url, bytes):
+        url = url.decode("utf-8", "replace")
     if not isinstance(url, str):
         return _Url(shown=repr(url), error="not a string")
-    try:
-        scheme, netloc, path, query, fragment = urlsplit(url.strip())
-    except ValueError as exc:  # e.g. an unbalanced "[" (IPv6)
-        reason = str(exc)
-        return _Url(shown=_strip_userinfo(url), error=f"not a valid URL ({reason})")
-    userinfo, at, hostport = netloc.rpartition("@")
+    before, userinfo, after = split_userinfo(url.strip())
+    rest = before + after if userinfo is not None else before
     user = password = None
-    if at:
+    problem = None
+    if userinfo is not None:
         name, colon, pw = userinfo.partition(":")
         user = unquote(name) or None
         password = Secret(unquote(pw)) if colon else None
-    if hostport.startswith("["):
-        host, bracket, rest = hostport[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else rest
+        for part, text, option in (("user name", name, "--wbem-user"),
+                                   ("password", pw, "--wbem-password or $WBEM_PASSWORD")):
+            if any(c.isspace() or not c.isprintable() for c in text):
+                problem = (
+                    f"the {part} in the URL holds a space, a control character or a byte "
+                    f"that is not UTF-8; percent-encode it (a space is %20) or give {option}")
+                break
+    try:
+        scheme, netloc, path, query, fragment = urlsplit(rest)
+    except ValueError as exc:  # e.g. an unbalanced "[" (IPv6)
+        return _Url(shown=rest, user=user, password=password,
+                    error=f"not a valid URL ({exc})", credentials_problem=problem)
+    if netloc.startswith("["):
+        host, bracket, tail = netloc[1:].partition("]")
+        port_text = tail.removeprefix(":")
         if not bracket:
             port_text = ""
     else:
-        host, _, port_text = hostport.partition(":")
-    shown = urlunsplit((scheme, hostport, path, query, fragment))
+        host, _, port_text = netloc.partition(":")
     extra = (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
-    return _Url(shown, scheme.lower(), host, port_text, path, extra, user, password)
+    return _Url(rest, scheme.lower(), host, port_text, path, extra, user, password,
+                credentials_problem=problem)
 
 
-def _strip_userinfo(text: str) -> str:
-    return _USERINFO.sub(r"\1", text)
-
-
-def redact_url(url: str) -> str:
+def redact_url(url) -> str:
     """The URL with any user name or password removed (never raises)."""
-    if not isinstance(url, str):
-        return repr(url)
-    parsed = _parse_url(url)
-    return parsed.shown if parsed.error is None else _strip_userinfo(url)
+    try:
+        return _parse_url(url).shown
+    except Exception:  # noqa: BLE001 -- a URL that is no text at all
+        return f"<a {type(url).__name__}>"
 
 
 _HOST_NAME = re.compile(r"^[\w-]+(\.[\w-]+)*\.?$")
@@ -193,6 +204,8 @@ _HOST_NAME = re.compile(r"^[\w-]+(\.[\w-]+)*\.?$")
 def _url_problem(u: _Url) -> str | None:
     """Why ``u`` cannot be a ``--wbem-url``, in a few words (None: it can)."""
     expected = "expected http://HOST[:PORT] or https://HOST[:PORT]"
+    if u.credentials_problem:
+        return u.credentials_problem
     if u.error:
         return f"{u.error}; {expected}"
     if u.scheme not in ("http", "https") or not u.host:
@@ -211,6 +224,18 @@ def _url_problem(u: _Url) -> str | None:
 
 
 # -- options ----------------------------------------------------------------------------
+
+def _is_utf8(value) -> bool:
+    """Whether a user name or password (a str or a Secret) can be sent."""
+    if value is None:
+        return True
+    text = value.reveal() if isinstance(value, Secret) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.I)
 
@@ -276,6 +301,14 @@ def validate_options(options) -> None:
     if mock_only:
         raise TargetSetupError(f"{', '.join(mock_only)}: only used with the embedded mock, "
                                f"and --wbem-url {u.shown} is given")
+    for name, value in (("--wbem-user", options.user), ("the user name in --wbem-url", u.user),
+                        ("--wbem-password", options.password),
+                        ("$WBEM_PASSWORD", os.environ.get("WBEM_PASSWORD")
+                         if options.password is None else None),
+                        ("the password in --wbem-url", u.password)):
+        if not _is_utf8(value):
+            raise TargetSetupError(f"{name}: not valid UTF-8 text (HTTP Basic sends it as "
+                                   "UTF-8); the value is not shown")
     if options.password is not None and not (options.user or u.user):
         raise TargetSetupError("--wbem-password: given without --wbem-user (and the URL names "
                                "no user)")

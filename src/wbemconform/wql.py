@@ -4,6 +4,14 @@
 combines ``prop op literal`` (op one of = <> != < > <= >=), ``prop IS [NOT]
 NULL``, ``NOT``, ``AND``, ``OR`` and parentheses. Literals are quoted strings,
 integers, TRUE, FALSE and NULL. Keywords are case-insensitive.
+
+Limits (a query beyond one is a :class:`WqlSyntaxError` naming it, before any
+costly work): at most :data:`MAX_QUERY_LENGTH` characters, at most
+:data:`MAX_QUERY_TERMS` comparisons (``prop op literal`` / ``prop IS [NOT]
+NULL``), and parentheses and ``NOT`` nested at most :data:`MAX_QUERY_DEPTH`
+deep. They bound the time one query holds the mock (a 3.6 MB query of
+300,000 ORs took seconds) and keep parsing and evaluation, which recurse
+once per nesting level, far from Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -13,7 +21,15 @@ from dataclasses import dataclass, field
 
 from pywbem import CIMInstanceName
 
-__all__ = ["WqlSyntaxError", "WqlQuery", "parse_wql"]
+__all__ = ["WqlSyntaxError", "WqlQuery", "parse_wql", "check_query_length",
+           "MAX_QUERY_LENGTH", "MAX_QUERY_TERMS", "MAX_QUERY_DEPTH"]
+
+#: Longest query accepted, in characters.
+MAX_QUERY_LENGTH = 16 * 1024
+#: Most comparisons (``prop op literal``, ``prop IS [NOT] NULL``) in a query.
+MAX_QUERY_TERMS = 1024
+#: Deepest nesting of parentheses and NOT in a query.
+MAX_QUERY_DEPTH = 32
 
 _TOKEN = re.compile(r"""
     \s*(?:
@@ -61,6 +77,8 @@ class _Parser:
     def __init__(self, text):
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0   # parentheses and NOT open around the current factor
+        self.terms = 0   # comparisons read so far
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None)
@@ -118,16 +136,30 @@ class _Parser:
             terms.append(self.factor())
         return terms[0] if len(terms) == 1 else (lambda inst: all(t(inst) for t in terms))
 
+    def _nest(self):
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise WqlSyntaxError(f"parentheses and NOT nested more than {MAX_QUERY_DEPTH} "
+                                 f"deep; this server accepts at most {MAX_QUERY_DEPTH}")
+
     def factor(self):
         if self.keyword("NOT"):
+            self._nest()
             inner = self.factor()
+            self.depth -= 1
             return lambda inst: not inner(inst)
         if self.peek() == ("punct", "("):
             self.take()
+            self._nest()
             inner = self.disjunction()
+            self.depth -= 1
             if self.take() != ("punct", ")"):
                 raise WqlSyntaxError("missing ')'")
             return inner
+        self.terms += 1
+        if self.terms > MAX_QUERY_TERMS:
+            raise WqlSyntaxError(f"more than {MAX_QUERY_TERMS} comparisons; this server "
+                                 f"accepts at most {MAX_QUERY_TERMS} in a query")
         prop = self.ident("a property name")
         if self.keyword("IS"):
             negate = bool(self.keyword("NOT"))
@@ -185,8 +217,18 @@ def _comparison(prop, op, literal):
     return test
 
 
+def check_query_length(text: str) -> None:
+    """WqlSyntaxError naming the limit if ``text`` is longer than
+    :data:`MAX_QUERY_LENGTH` characters (cheap: nothing is parsed)."""
+    if isinstance(text, str) and len(text) > MAX_QUERY_LENGTH:
+        raise WqlSyntaxError(f"query of {len(text)} characters; this server accepts "
+                             f"queries of at most {MAX_QUERY_LENGTH} characters")
+
+
 def parse_wql(text: str) -> WqlQuery:
-    """Parse a WQL query of the supported subset; WqlSyntaxError otherwise."""
+    """Parse a WQL query of the supported subset; WqlSyntaxError otherwise
+    (also for a query beyond the limits, see the module's docstring)."""
     if not isinstance(text, str) or not text.strip():
         raise WqlSyntaxError("empty query")
+    check_query_length(text)
     return _Parser(text).query()

@@ -17,6 +17,7 @@ from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from ..namespaces import parse_namespace
+from ..target import ServerError
 from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations, ns_key, path_key
 from . import Judge, check, not_applicable
 from .profiles import unique_triple
@@ -60,6 +61,14 @@ def _run(test, j, what, shared_by=1):
     probe makes the target rebuild what it derived: their examples are a
     budget for the target, shared among its ``shared_by`` subjects (each
     still runs at least MIN_SHARED_EXAMPLES)."""
+    inner = test.hypothesis.inner_test
+
+    def abandon_on_transport_failure(*args, **kwargs):
+        try:
+            return inner(*args, **kwargs)
+        except ServerError as exc:
+            raise _Abandoned(exc) from None
+    test.hypothesis.inner_test = abandon_on_transport_failure
     bound = {}
     if currently_in_test_context():
         bound = {"max_examples": NESTED_EXAMPLES}
@@ -71,7 +80,19 @@ def _run(test, j, what, shared_by=1):
                  **bound)(test)()
     except AssertionError as exc:
         j.fail(f"{what}: {exc}")
+    except _Abandoned as stop:
+        raise stop.error from None
     return j
+
+
+class _Abandoned(BaseException):
+    """A transport failure (or the spent run budget) inside an example: not a
+    falsifying example to shrink and replay -- every later operation fails the
+    same way -- but the end of the check, as an error."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _class_pool(obs, elements, local):

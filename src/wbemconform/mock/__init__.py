@@ -28,8 +28,8 @@ from copy import deepcopy
 from functools import lru_cache
 from pathlib import Path
 
-from pywbem import (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND, CIMError, CIMInstanceName,
-                    ToleratedSchemaIssueWarning)
+from pywbem import (CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND, CIMError, CIMInstance,
+                    CIMInstanceName, ModelError, ToleratedSchemaIssueWarning, WBEMServer)
 from pywbem_mock import FakedWBEMConnection, InstanceWriteProvider, ProviderDispatcher
 
 from .. import mof as _mof
@@ -164,7 +164,8 @@ class WmiMockConnection(FakedWBEMConnection):
     """FakedWBEMConnection whose server side is a :class:`WmiBroker`."""
 
     def __init__(self, providers=None, accept_remote_target_namespaces=False, base=None,
-                 quirks=(), schema=None, dialect="wmi", snapshot=None, **kwargs):
+                 quirks=(), schema=None, dialect="wmi", snapshot=None, include_roots=None,
+                 allow_include_outside=False, **kwargs):
         kwargs.setdefault("default_namespace", INTEROP_NAMESPACE)
         super().__init__(**kwargs)
         repo, registry = self._cimrepository, self._provider_registry
@@ -195,7 +196,8 @@ class WmiMockConnection(FakedWBEMConnection):
         self._compiler = WmiMofCompiler(self, include_paths=include,
                                         ensure_namespace=self.ensure_namespace,
                                         dialect=dialect, schema=self.dmtf_schema,
-                                        builtin_dirs=[subset])
+                                        builtin_dirs=[subset], include_roots=include_roots,
+                                        allow_include_outside=allow_include_outside)
         self._compiler.watch.add(BINDING_CLASS.lower())
         if base is not None:
             self._provisioned = set(base._provisioned)
@@ -254,6 +256,62 @@ class WmiMockConnection(FakedWBEMConnection):
         check_declarations(self, self._compiler)
 
     # -- namespaces and MOF ------------------------------------------------
+
+    def add_namespace(self, namespace, verbose=False):
+        """pywbem_mock's add_namespace, at a cost that does not grow with the
+        namespaces already there.
+
+        pywbem_mock 1.9.1 creates each namespace through a fresh pywbem
+        WBEMServer, which enumerates every CIM_Namespace instance (deep
+        copies, twice) before and after creating one: a MOF that switches to
+        N new namespaces cost O(N^2) (2,000 namespaces: minutes). Here what
+        that WBEMServer finds -- the interop namespace, the namespace class,
+        the object manager's keys -- is found once per connection, and each
+        namespace is the same CreateInstance of the namespace class in the
+        interop namespace that WBEMServer.create_namespace issues (its
+        approach 2), with pywbem_mock's fallback when that fails."""
+        template = self._namespace_template()
+        if template is None:
+            return super().add_namespace(namespace, verbose=verbose)
+        interop, inst = template
+        new = inst.copy()
+        new["Name"] = namespace.strip("/")
+        try:
+            self.CreateInstance(new, namespace=interop)
+        except CIMError:
+            # as pywbem_mock does when its WBEMServer cannot create it
+            self._mainprovider.add_namespace(namespace, verbose=verbose)
+        return None
+
+    def _namespace_template(self):
+        """(interop namespace, CIM_Namespace instance without its Name) for
+        add_namespace, or None where pywbem_mock's own way must be taken (no
+        interop namespace, no namespace class instances to copy)."""
+        interop = self.find_interop_namespace()
+        if not interop:
+            return None
+        cached = getattr(self, "_ns_template", None)
+        if cached is not None and cached[0] == interop:
+            return cached[1:]
+        try:
+            server = WBEMServer(self)
+            classname = server.namespace_classname
+            if server.brand == "OpenPegasus" and classname == "CIM_Namespace":
+                classname = "PG_Namespace"
+            cimom = server.cimom_inst
+        except (CIMError, ModelError):
+            return None
+        inst = CIMInstance(classname)
+        if server.brand == "OpenPegasus":
+            inst["SchemaUpdatesAllowed"] = True
+        inst["Name"] = ""
+        inst["CreationClassName"] = classname
+        inst["ObjectManagerName"] = cimom["Name"]
+        inst["ObjectManagerCreationClassName"] = cimom["CreationClassName"]
+        inst["SystemName"] = cimom["SystemName"]
+        inst["SystemCreationClassName"] = cimom["SystemCreationClassName"]
+        self._ns_template = (interop, server.interop_ns, inst)
+        return self._ns_template[1:]
 
     def ensure_namespace(self, namespace):
         """Create a namespace with WMI's system classes, as every WMI namespace has."""
@@ -348,7 +406,8 @@ class WmiMockConnection(FakedWBEMConnection):
 
 
 def connect(mof_files=None, providers=None, accept_remote_target_namespaces=False,
-            quirks=(), schema=None, dialect="wmi", cache=None, **kwargs) -> WmiMockConnection:
+            quirks=(), schema=None, dialect="wmi", cache=None, include_roots=None,
+            allow_include_outside=False, **kwargs) -> WmiMockConnection:
     """A mock WBEM server loaded with the schema and profiles.
 
     Parameters:
@@ -375,6 +434,14 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
         False -- no cache; a path -- that folder. A cached load is the same
         connection as a compiled one (classes, instances, load warnings and
         findings, options), its Python providers created afresh.
+      include_roots: folders (and what is under them) ``#pragma include``
+        may read, besides the including top-level file's folder tree and the
+        schema folders; None: the current directory, unless it is ``/`` or
+        the home directory or above it (:func:`wbemconform.mof.default_include_roots`).
+        An include resolving elsewhere (``/etc/passwd``, ``../../x``, a
+        symbolic link out) is a MofLoadError naming the line.
+      allow_include_outside: True lets ``#pragma include`` read any file
+        (as mofcomp does); an error in such a file never quotes its text.
       kwargs: passed to FakedWBEMConnection (e.g. ``timeout``).
 
     Raises MofLoadError (``file:line: message``) when a MOF file is wrong,
@@ -383,9 +450,13 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
     """
     dmtf = load_schema(schema) if schema is not None else None
     files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
+    if include_roots is None:
+        include_roots = _mof.default_include_roots()
     options = dict(providers=providers,
                    accept_remote_target_namespaces=accept_remote_target_namespaces,
-                   quirks=quirks, schema=dmtf, dialect=dialect, **kwargs)
+                   quirks=quirks, schema=dmtf, dialect=dialect,
+                   include_roots=[os.path.realpath(d) for d in include_roots],
+                   allow_include_outside=bool(allow_include_outside), **kwargs)
     store = open_cache(cache)
     keyed = store.key(files, profiles_dir(), dmtf, _cache_options(options)) \
         if store is not None else None
@@ -418,7 +489,7 @@ def _cache_options(options):
         else:
             value = repr(value)
         out[name] = value
-    out["limits"] = [_mof.MAX_INCLUDE_DEPTH, _mof.MAX_MOF_BYTES]
+    out["limits"] = [_mof.MAX_INCLUDE_DEPTH, _mof.MAX_MOF_BYTES, _mof.MAX_NAMESPACES]
     return out
 
 

@@ -64,6 +64,13 @@ QUIRKS = {
 }
 
 
+def _shown_query(query, limit=200):
+    """A query as error messages quote it: its repr, cut after ``limit``
+    characters (a query may be megabytes long; the answer need not be)."""
+    text = repr(query)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(query)} characters)"
+
+
 @dataclass(frozen=True)
 class RefProp:
     name: str
@@ -776,13 +783,14 @@ class WmiBroker(MainProvider):
         if (QueryLanguage or "").upper() != "WQL":
             raise CIMError(CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED,
                            f"query language {QueryLanguage!r} is not supported; use WQL")
+        shown = _shown_query(Query)
         try:
             query = parse_wql(Query)
         except WqlSyntaxError as exc:
-            raise CIMError(CIM_ERR_INVALID_QUERY, f"{Query!r}: {exc}")
+            raise CIMError(CIM_ERR_INVALID_QUERY, f"{shown}: {exc}") from None
         if not self.class_exists(namespace, query.classname):
             raise CIMError(CIM_ERR_INVALID_QUERY,
-                           f"{Query!r}: class {query.classname!r} does not exist in {namespace!r}")
+                           f"{shown}: class {query.classname!r} does not exist in {namespace!r}")
         dyn, has_static = self._split(namespace, query.classname)
         out = []
         if has_static:

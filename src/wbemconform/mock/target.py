@@ -36,7 +36,9 @@ def open_mock_target(options) -> Target:
     try:
         conn = connect(files, providers=providers, quirks=list(options.mock_quirks),
                        accept_remote_target_namespaces=True, schema=options.mock_schema,
-                       dialect=options.mock_dialect)
+                       dialect=options.mock_dialect,
+                       include_roots=_include_roots(options),
+                       allow_include_outside=options.mock_include_anywhere)
     except MofLoadError as exc:
         raise TargetSetupError(str(exc)) from None
     conn.broker.reject_remote_classes = True
@@ -49,6 +51,16 @@ def open_mock_target(options) -> Target:
     return Target(conn, description, is_mock=True, allow_writes=True,
                   load_failures=[str(f) for f in conn.load_findings], options=options,
                   load_warnings=[str(w) for w in conn.load_warnings])
+
+
+def _include_roots(options):
+    """The loader's include roots: its defaults plus --wbem-mock-include-root."""
+    from ..mof import default_include_roots
+    extra = [os.path.abspath(r) for r in options.mock_include_roots]
+    for root in extra:
+        if not os.path.isdir(root):
+            raise TargetSetupError(f"--wbem-mock-include-root {root}: no such folder")
+    return list(default_include_roots()) + extra
 
 
 def load_mock_providers(specs):
