@@ -2,30 +2,38 @@
 speed-up, and whether the verdicts stay the same.
 
 Runs the whole catalog in process (a wbemconform.session.Session with
-TargetOptions(url=..., workers=N)) against the bundled OpenPegasus 2.14.4 --
-a fresh server for each worker count, started here on a free port of
-127.0.0.1 as tests/conftest.py's ``openpegasus`` fixture starts it, and
-stopped after the count (a server wedged by one count does not spoil the
-next) -- or against ``--url``. Prints, per worker count, the wall time, the
-ratio to one worker, the CPU time the server (the bundled one) and this
-process used, the operations issued, the gate and the verdict counts; then
+TargetOptions(url=..., workers=N)) against a live OpenPegasus 2.14.4: the
+running one ``--url`` or ``$WBEMCONFORM_OPENPEGASUS_URL`` names, else a fresh
+server for each worker count, started here on a free port of 127.0.0.1 with
+``$WBEMCONFORM_SHARED/servers/openpegasus/start`` (default ``../shared``;
+tests/openpegasus.py starts it), and stopped after the count (a server wedged
+by one count does not spoil the next). A recording cannot stand in: the
+figures are the server's; without either, it says why and exits 2.
+
+Prints, per worker count, the wall time, the ratio to one worker, the CPU
+time the server (one started here) and this process used, the operations
+issued, the gate and the verdict counts; then
 the server's own speed-up (the same AssociatorNames requests over one
 connection and over four at once, raw pywbem: no client does better than
 that ratio); then whether every (requirement, subject) verdict is identical
 across worker counts. Each run is bounded (``--run-timeout``, as
 ``--wbem-run-timeout``).
 
-    python benchmarks/bench_realserver.py                   # bundled OpenPegasus
+    WBEMCONFORM_SHARED=/path/to/shared python benchmarks/bench_realserver.py  # started here
     python benchmarks/bench_realserver.py --url http://127.0.0.1:5988
+    WBEMCONFORM_OPENPEGASUS_URL=http://127.0.0.1:5988 python benchmarks/bench_realserver.py
     python benchmarks/bench_realserver.py --workers 1 4
 
 OpenPegasus 2.14.4 stops answering for good (every later request times out,
 whatever it asks) once 5 or more association requests that reach its Interop
 provider are under way at once; wbemconform's default is 4 workers. A count
-that wedges it shows as an aborted gate with errors, not as a speed.
+that wedges it shows as an aborted gate with errors, not as a speed. So
+against a running server (not started here, perhaps not yours) the default
+counts stop at 4 (1 2 4); ask for more with --workers.
 
 Exit status: 0 when the verdicts are identical (and no run failed to set
-up), 1 otherwise, 2 when no server could be reached or started.
+up), 1 otherwise, 2 when no server could be reached or started (the line
+says why: the benchmark is skipped).
 """
 
 from __future__ import annotations
@@ -41,11 +49,11 @@ from pathlib import Path
 import pywbem
 
 from wbemconform.session import RunOptions, Session
-from wbemconform.target import TargetOptions
+from wbemconform.options import TargetOptions
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-import openpegasus  # noqa: E402  (tests/openpegasus.py: starts and stops the bundled server)
+import openpegasus  # noqa: E402  (tests/openpegasus.py: starts and stops a live server)
 
 
 def verdicts(session):
@@ -128,13 +136,24 @@ def print_probe(probe):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--url", help="a running server (default: start the bundled OpenPegasus)")
-    ap.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4, 8],
-                    help="worker counts to measure (default: 1 2 4 8)")
+    ap.add_argument("--url", default=openpegasus.live_url(),
+                    help=f"a running server (default: ${openpegasus.URL_VAR}; without it, an "
+                         "OpenPegasus started here from $WBEMCONFORM_SHARED's start script)")
+    ap.add_argument("--workers", nargs="+", type=int, default=None,
+                    help="worker counts to measure (default: 1 2 4 8 on a server started "
+                         "here, 1 2 4 on a running one: 5 or more wedge OpenPegasus 2.14.4)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per operation")
     ap.add_argument("--run-timeout", type=float, default=120.0,
                     help="seconds each whole run may take")
     args = ap.parse_args(argv)
+    if args.url is None and not openpegasus.START_SCRIPT.is_file():
+        print(f"bench_realserver: skipped: needs a live OpenPegasus {openpegasus.VERSION} (a "
+              f"recording cannot time a server): set {openpegasus.URL_VAR} (or --url) to a "
+              f"running one, or WBEMCONFORM_SHARED to a folder with servers/openpegasus/start "
+              f"(none at {openpegasus.START_SCRIPT})", file=sys.stderr)
+        return 2
+    if args.workers is None:
+        args.workers = [1, 2, 4] if args.url else [1, 2, 4, 8]
     counts = sorted(set(args.workers))
     rows = []
     probe = None

@@ -34,7 +34,7 @@ from pathlib import Path
 from wbemconform.catalog import catalog
 from wbemconform.report import render_report
 from wbemconform.results import TARGET_SUBJECT, Results
-from wbemconform.target import Call
+from wbemconform.targets.base import Call
 from wbemconform.waivers import Waiver
 
 TARGET_SECONDS = 2.0

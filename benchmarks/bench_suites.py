@@ -41,7 +41,8 @@ from pathlib import Path
 
 from wbemconform.catalog import catalog
 from wbemconform.runner import run_catalog
-from wbemconform.target import TargetOptions, open_target
+from wbemconform.options import TargetOptions
+from wbemconform.targets import open_target
 from wbemconform.topology import bench_topology, render_mof
 
 #: growth bound: time may grow x4.4 when objects grow x4
@@ -54,7 +55,8 @@ QUICK_SIZES = [(1, 250), (1, 1000), (10, 25), (10, 100)]
 #: what a fresh process runs to time opening a target
 _OPEN = """
 import json, sys, time
-from wbemconform.target import TargetOptions, open_target
+from wbemconform.options import TargetOptions
+from wbemconform.targets import open_target
 t0 = time.perf_counter()
 target = open_target(TargetOptions(mock_mof=[sys.argv[1]]))
 print(json.dumps({"seconds": time.perf_counter() - t0,

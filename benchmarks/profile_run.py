@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 from wbemconform.runner import run_catalog
-from wbemconform.target import TargetOptions, open_target
+from wbemconform.options import TargetOptions
+from wbemconform.targets import open_target
 from wbemconform.topology import bench_topology, render_mof
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -47,7 +47,8 @@ def snapshot(out_path):
     import zoo
     from wbemconform.runner import run_session
     from wbemconform.server import serve
-    from wbemconform.target import TargetOptions, open_target
+    from wbemconform.options import TargetOptions
+    from wbemconform.targets import open_target
     doc = {}
     for name in zoo.entries():
         try:

@@ -77,26 +77,23 @@ def spec_mof(tmp_path):
 
 @pytest.fixture(scope="session")
 def openpegasus(tmp_path_factory):
-    """The URL of the bundled OpenPegasus 2.14.4 on 127.0.0.1, started once per
-    session and stopped at its end (WBEMCONFORM_OPENPEGASUS_URL: use a
-    server that already runs). Skips, saying why, where it cannot run."""
+    """The OpenPegasus 2.14.4 of this session (tests/openpegasus.py's
+    ``Served``: ``.url``, ``.mode`` live/record/replay): the running one
+    WBEMCONFORM_OPENPEGASUS_URL names, one started from WBEMCONFORM_SHARED's
+    start script, or the recording in tests/recordings replayed on 127.0.0.1
+    (WBEMCONFORM_REPLAY=1: always that); WBEMCONFORM_RECORD=1 records a live
+    one. Skips, saying why, where there is none."""
     import openpegasus as pegasus
-    url = os.environ.get("WBEMCONFORM_OPENPEGASUS_URL")
-    if url:
-        yield url
-        return
-    if not pegasus.START_SCRIPT.is_file():
-        pytest.skip("needs the bundled OpenPegasus server, which only CI clones have beside "
-                    f"them (expected at {pegasus.START_SCRIPT}); set "
-                    "WBEMCONFORM_OPENPEGASUS_URL to use a running one")
+    why = None
     try:
-        url, pid = pegasus.start(tmp_path_factory.mktemp("openpegasus"))
-    except pegasus.Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield url
-    finally:
-        pegasus.stop(pid)
+        with pegasus.served(tmp_path_factory.mktemp("openpegasus")) as served:
+            yield served
+    except (pegasus.Unavailable, ValueError) as exc:
+        why = exc
+    if isinstance(why, pegasus.Unavailable):
+        pytest.skip(str(why))
+    if why is not None:  # WBEMCONFORM_RECORD/REPLAY asking for what cannot be
+        pytest.fail(str(why), pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,26 +1,49 @@
-"""Starting and stopping the bundled OpenPegasus 2.14.4
-(``../shared/servers/openpegasus/start``): the one place that does it, for
-tests/conftest.py's ``openpegasus`` fixture and benchmarks/bench_realserver.py.
+"""The OpenPegasus 2.14.4 the tests judge: live, recorded or replayed.
+
+The one place that decides, for tests/conftest.py's ``openpegasus`` fixture
+and benchmarks/bench_realserver.py, which OpenPegasus a run talks to:
+
+- ``WBEMCONFORM_OPENPEGASUS_URL``: a running OpenPegasus 2.14.4 (live);
+- otherwise one started here with ``$WBEMCONFORM_SHARED/servers/openpegasus/start``
+  (default ``../shared`` beside the clone) when that script exists (live);
+- otherwise the recording ``tests/recordings/openpegasus-2.14.4/`` answered by
+  tests/replay.py's :class:`ReplayServer` on 127.0.0.1 (replay: what the
+  server answered when it was recorded, judged again);
+- otherwise nothing (the tests skip, saying why).
+
+``WBEMCONFORM_REPLAY=1`` replays even where a live server could be had.
+``WBEMCONFORM_RECORD=1`` (live only) puts a recording proxy in front of the
+live server and writes the recording anew at the end of the session;
+``WBEMCONFORM_RECORD=add`` keeps what the recording had and adds to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import replay
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WBEMCONFORM_SHARED", REPO.parent / "shared"))
 START_SCRIPT = SHARED / "servers" / "openpegasus" / "start"
 START_TIMEOUT = 90  # seconds the server may take to answer
+VERSION = "2.14.4"
+URL_VAR = "WBEMCONFORM_OPENPEGASUS_URL"
+RECORD_VAR = "WBEMCONFORM_RECORD"
+REPLAY_VAR = "WBEMCONFORM_REPLAY"
+RECORDING = REPO / "tests" / "recordings" / f"openpegasus-{VERSION}"
 
 
 class Unavailable(RuntimeError):
-    """The bundled OpenPegasus cannot run here (one line: why)."""
+    """No OpenPegasus can be had here (one line: why)."""
 
 
 def free_port():
@@ -38,8 +61,9 @@ def start(work, private_tmp=False):
     its mount namespace (root on Linux), the server is started again with a
     private /var/tmp (a tmpfs mounted in a new mount namespace)."""
     if not START_SCRIPT.is_file():
-        raise Unavailable(f"the bundled OpenPegasus is not at {START_SCRIPT} (only CI clones "
-                          "have ../shared beside them)")
+        raise Unavailable(f"no OpenPegasus start script at {START_SCRIPT} (set "
+                          f"WBEMCONFORM_SHARED to the folder that has servers/openpegasus/start, "
+                          f"or {URL_VAR} to a running OpenPegasus {VERSION})")
     port = free_port()
     plain = [str(START_SCRIPT), str(work), str(port)]
     attempts = [plain]
@@ -87,3 +111,76 @@ def cpu_seconds(pid):
             total += (int(fields[11]) + int(fields[12])) / tick
             found = True
     return total if found else None
+
+
+def live_url():
+    """The running server ``WBEMCONFORM_OPENPEGASUS_URL`` names, or None."""
+    return os.environ.get(URL_VAR) or None
+
+
+@dataclass
+class Served:
+    """The OpenPegasus a test session talks to: its ``url`` and ``mode``
+    (``live``, ``record`` or ``replay``)."""
+
+    url: str
+    mode: str
+    server: object = None  # the RecordingProxy or ReplayServer in between
+
+    @property
+    def live(self):
+        return self.mode in ("live", "record")
+
+    def missing(self):
+        """What the suites asked that the recording lacks (replay only)."""
+        return self.server.missing() if self.mode == "replay" else []
+
+
+def _replay_reason():
+    if not (RECORDING / replay.FILE).is_file():
+        return f"no recording at {RECORDING / replay.FILE}"
+    return None
+
+
+@contextlib.contextmanager
+def served(work):
+    """The OpenPegasus of this session (a :class:`Served`), started in
+    ``work`` where it is started here, and stopped (or the recording written)
+    at the end. Raises :class:`Unavailable` (why: one line) when there is
+    none, and ``ValueError`` when WBEMCONFORM_RECORD asks for what cannot be."""
+    record = os.environ.get(RECORD_VAR, "").strip().lower()
+    if record in ("0", "no", "false"):
+        record = ""
+    if record and record not in ("1", "yes", "true", "add"):
+        raise ValueError(f"{RECORD_VAR}={record!r}: use 1 (record anew) or add")
+    want_replay = os.environ.get(REPLAY_VAR, "").strip().lower() not in ("", "0", "no", "false")
+    if want_replay and record:
+        raise ValueError(f"{RECORD_VAR} and {REPLAY_VAR} together: recording needs a live "
+                         f"server, replaying answers from the recording")
+    if want_replay or (not live_url() and not START_SCRIPT.is_file() and not record):
+        missing = _replay_reason()
+        if missing:
+            raise Unavailable(f"no OpenPegasus {VERSION}: {URL_VAR} is not set, no start script "
+                              f"at {START_SCRIPT}, and {missing}")
+        with replay.ReplayServer(RECORDING) as server:
+            yield Served(server.url, "replay", server)
+        return
+    pid = None
+    url = live_url()
+    if url is None:
+        if not START_SCRIPT.is_file() and record:
+            raise ValueError(f"{RECORD_VAR} needs a live OpenPegasus {VERSION}: set {URL_VAR} "
+                             f"(or WBEMCONFORM_SHARED to a folder with "
+                             f"servers/openpegasus/start)")
+        url, pid = start(work)
+    try:
+        if not record:
+            yield Served(url, "live")
+            return
+        proxy = replay.RecordingProxy(url, RECORDING, merge=record == "add")
+        with proxy:
+            yield Served(proxy.url, "record", proxy)
+        proxy.save()
+    finally:
+        if pid is not None:
+            stop(pid)

@@ -47,14 +47,9 @@ from wbemconform import mof as mof_module
 from wbemconform.mock import MofLoadError, connect
 from wbemconform.secrets import MASK, Secrets, fragment_length, split_userinfo
 from wbemconform.server import serve
-from wbemconform.target import (
-    TargetOptions,
-    TargetSetupError,
-    open_target,
-    redact_url,
-    validate_options,
-)
-from wbemconform.transport import tls_choice
+from wbemconform.options import TargetOptions, redact_url
+from wbemconform.targets import TargetSetupError, open_target, validate_options
+from wbemconform.targets.transport import tls_choice
 from wbemconform.waivers import Waiver, WaiverError, load_waivers
 
 
@@ -1663,7 +1658,7 @@ def test_mock_keeps_enumeration_contexts_where_the_server_looks():
     table (MainProvider.enumeration_contexts behind FakedWBEMConnection's
     _mainprovider): fails loudly if pywbem_mock renames or reshapes it."""
     conn = connect()
-    table = server_module._enumeration_contexts(conn)
+    table = server_module.pywbem_xml.enumeration_contexts(conn)
     assert table is conn._mainprovider.enumeration_contexts, \
         "pywbem_mock no longer keeps pull contexts in _mainprovider.enumeration_contexts"
     assert isinstance(table, dict)

@@ -12,12 +12,12 @@ import pytest
 from pywbem import CIMError, CIMInstance, CIMInstanceName
 from pywbem_mock import ProviderDispatcher
 
-import wbemconform.mock as mock_module
 import zoo
 from conftest import SHARED
 from wbemconform.mock import (InstanceProvider, WmiMockConnection, cache as cache_module, connect,
                               profiles_dir)
 from wbemconform.mock import dmtf as dmtf_module
+from wbemconform.mock import loading as mock_loading
 from wbemconform.mock.cache import MockCache, cache_folder
 from wbemconform.runner import run_session
 from wbemconform.topology import bench_topology, render_mof
@@ -298,7 +298,7 @@ def test_a_changed_schema_file_is_compiled_again(folder, tmp_path):
     assert 'Version ( "2.39.0" )' in text
     registered.write_text(text.replace('Version ( "2.39.0" )', 'Version ( "2.39.1" )'))
     # what a new process sees: this one keeps the schema it read in memory
-    mock_module._schema_connection.cache_clear()
+    mock_loading._schema_connection.cache_clear()
     dmtf_module._load.cache_clear()
     again = connect([mof], schema=schema)
     assert not again.from_cache
@@ -439,7 +439,7 @@ def test_connect_leaves_the_garbage_collector_as_it_was(folder, tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_pywbem_mock_still_has_the_validation_the_dispatcher_uses():
-    """wbemconform.mock._Dispatcher.CreateInstance calls pywbem_mock 1.9.1's
+    """wbemconform.mock.dispatcher.Dispatcher.CreateInstance calls pywbem_mock 1.9.1's
     ProviderDispatcher._validate_property: if this fails, pywbem_mock has
     changed and the dispatcher must follow it."""
     method = getattr(ProviderDispatcher, "_validate_property", None)

@@ -7,7 +7,7 @@ writes it -- creates it with the first declaration and *modifies* it with
 the second (mofcomp's create-or-update). pywbem_mock 1.9.1's multi-namespace
 ModifyInstance then stores one object in both namespaces and leaves it with
 the last namespace's path: the root/interop copy names root/cimv2. The mock
-mends that (wbemconform.mock._MultiNamespaceWriter): the repository ends as
+mends that (wbemconform.mock.dispatcher.MultiNamespaceWriter): the repository ends as
 if the instance had been declared once.
 """
 
@@ -33,7 +33,7 @@ def stored_paths(conn, classname):
 
 def test_plain_pywbem_mock_still_corrupts_a_multi_namespace_modify():
     """The upstream defect, reproduced on plain pywbem_mock. When this fails,
-    pywbem_mock has fixed it and wbemconform.mock._MultiNamespaceWriter can go."""
+    pywbem_mock has fixed it and wbemconform.mock.dispatcher.MultiNamespaceWriter can go."""
     conn = pywbem_mock.FakedWBEMConnection(default_namespace="root/interop")
     conn.add_namespace("root/cimv2")
     for ns in ("root/interop", "root/cimv2"):

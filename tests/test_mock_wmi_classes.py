@@ -7,7 +7,7 @@ from pywbem import CIMInstanceName
 from wbemconform.catalog import catalog
 from wbemconform.mock import connect
 from wbemconform.runner import run_catalog
-from wbemconform.target import TargetOptions
+from wbemconform.options import TargetOptions
 
 
 @pytest.fixture(scope="module")

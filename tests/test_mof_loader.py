@@ -16,6 +16,7 @@ import pytest
 from wbemconform import mof as mof_module
 from wbemconform.mock import MofLoadError, connect
 from wbemconform.mof import MAX_INCLUDE_DEPTH
+from wbemconform.mof import grammar as mof_grammar
 
 
 def write(path, text, newline="\n"):
@@ -262,16 +263,16 @@ def test_file_larger_than_the_cap_is_refused_with_its_size(tmp_path, monkeypatch
 
 
 def test_linear_lexer_replaces_pywbems_three_token_patterns():
-    """PRIVATE USE of pywbem's lexer (wbemconform.mof._linear_lexer): fails
+    """PRIVATE USE of pywbem's lexer (wbemconform.mof.grammar._linear_lexer): fails
     loudly when pywbem's token patterns change."""
     from pywbem import MOFCompiler
     lexer = MOFCompiler(None).lexer
     before = [m.pattern for m, _ in lexer.lexstatere["INITIAL"]]
-    for name, (old, _) in mof_module._LINEAR_TOKENS.items():
+    for name, (old, _) in mof_grammar._LINEAR_TOKENS.items():
         assert any(f"(?P<{name}>{old})" in p for p in before), f"pywbem changed {name}"
-    mof_module._linear_lexer(lexer)
+    mof_grammar._linear_lexer(lexer)
     after = "".join(m.pattern for m, _ in lexer.lexstatere["INITIAL"])
-    for name, (_, new) in mof_module._LINEAR_TOKENS.items():
+    for name, (_, new) in mof_grammar._LINEAR_TOKENS.items():
         assert new in after
     # every token keeps its group number, so PLY maps it to the same function
     old_groups = [sorted(re_.groupindex.items()) for re_ in
@@ -283,7 +284,7 @@ def test_linear_lexer_replaces_pywbems_three_token_patterns():
         broken.lexstatere["INITIAL"] = [
             (__import__("re").compile(m.pattern.replace("t_stringValue", "t_other")), f)
             for m, f in broken.lexstatere["INITIAL"]]
-        mof_module._linear_lexer(broken)
+        mof_grammar._linear_lexer(broken)
 
 
 def test_linear_lexer_accepts_what_pywbems_accepts(tmp_path):

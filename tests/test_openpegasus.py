@@ -1,4 +1,12 @@
-"""The suites against a server we did not write: the bundled OpenPegasus 2.14.4.
+"""The suites against a server we did not write: OpenPegasus 2.14.4.
+
+Live where one runs (WBEMCONFORM_OPENPEGASUS_URL, or started from
+WBEMCONFORM_SHARED's start script), else replayed from what it answered
+(tests/recordings/openpegasus-2.14.4, served by tests/replay.py): every test
+here but the live-only ones judges the same answers either way. Record anew
+with ``WBEMCONFORM_RECORD=1 WBEMCONFORM_OPENPEGASUS_URL=http://... pytest
+tests/test_openpegasus.py`` (tests/openpegasus.py says how the server is
+chosen).
 
 Every verdict that is not a pass is pinned here with the reason it is right,
 as judged operation by operation with raw pywbem calls (the closing note of
@@ -132,22 +140,60 @@ def _subject_key(rid, label):
     return (rid, base, variant)
 
 
-@pytest.fixture(scope="module")
-def results(openpegasus, tmp_path_factory):
-    """(exit status, output, results document) of one suite run against it."""
-    folder = tmp_path_factory.mktemp("peg")
-    out = folder / "peg.json"
+def suite_run(url, folder, name, *extra):
+    """(finished process, results document) of one suite run against url.
+    The property-based checks are derandomized (hypothesis profile ci, as in
+    CI): they ask the same requests every run, so a recording has them."""
+    out = Path(folder) / f"{name}.json"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", str(REPO / "suites"), "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "--wbem-url", openpegasus,
-         "--conformance-json", str(out)],
+         "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "--wbem-url", url,
+         "--wbem-hypothesis-profile", "ci", *extra, "--conformance-json", str(out)],
         cwd=folder, capture_output=True, text=True, timeout=300)
     assert out.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
     return run, json.loads(out.read_text())
 
 
-def test_every_non_pass_is_pinned_with_its_reason(results):
-    run, doc = results
+def answered(served, result):
+    """The run's (finished process, document), once it is clear that every request
+    had its answer: replayed, a request the recording lacks fails the test
+    naming it (it was answered HTTP 500, which the run shows as an error)."""
+    missing = served.missing()
+    assert not missing, (
+        f"the recording lacks {len(missing)} request(s) the suites made (record again "
+        f"against a live OpenPegasus: WBEMCONFORM_RECORD=1 WBEMCONFORM_OPENPEGASUS_URL=URL "
+        f"pytest tests/test_openpegasus.py):\n"
+        + "\n".join(missing[:10]))
+    return result
+
+
+@pytest.fixture(scope="module")
+def live_only(openpegasus):
+    """The OpenPegasus, for a test that needs the server itself (skips on a
+    replay, saying so)."""
+    if not openpegasus.live:
+        pytest.skip("needs a live OpenPegasus 2.14.4 (set WBEMCONFORM_OPENPEGASUS_URL, or "
+                    "WBEMCONFORM_SHARED to a folder with servers/openpegasus/start); this run "
+                    "replays tests/recordings/openpegasus-2.14.4")
+    return openpegasus
+
+
+@pytest.fixture(scope="module")
+def results(openpegasus, tmp_path_factory):
+    """(finished process, results document) of one suite run against it
+    (four workers, the default)."""
+    return suite_run(openpegasus.url, tmp_path_factory.mktemp("peg"), "peg")
+
+
+@pytest.fixture(scope="module")
+def one_worker(openpegasus, tmp_path_factory):
+    """The same with one worker."""
+    return suite_run(openpegasus.url, tmp_path_factory.mktemp("peg1"), "one",
+                     "--wbem-workers", "1")
+
+
+def test_every_non_pass_is_pinned_with_its_reason(openpegasus, results):
+    run, doc = answered(openpegasus, results)
     failures, not_applicable, skipped, other = {}, Counter(), Counter(), []
     for rid, req in doc["requirements"].items():
         for label, rec in req["subjects"].items():
@@ -180,10 +226,10 @@ def test_every_non_pass_is_pinned_with_its_reason(results):
     assert run.returncode == 1, run.stdout[-2000:]
 
 
-def test_the_implementation_namespace_comes_from_the_instances(results):
+def test_the_implementation_namespace_comes_from_the_instances(openpegasus, results):
     """PG_ElementConformsToProfile is declared in six namespaces; its instances
     live in root/interop and test/TestProvider, and both are checked."""
-    _, doc = results
+    _, doc = answered(openpegasus, results)
     pr1 = {_subject_key("PR-1", label)[1]: rec
            for label, rec in doc["requirements"]["PR-1"]["subjects"].items()}
     assert pr1[PG_ECTP]["verdict"] == "pass"
@@ -193,18 +239,18 @@ def test_the_implementation_namespace_comes_from_the_instances(results):
     assert any(label.endswith(f"test/TestProvider, root/interop:{PG_ECTP}") for label in labels)
 
 
-def test_profiles_of_the_same_name_and_version_are_distinct_subjects(results):
-    _, doc = results
+def test_profiles_of_the_same_name_and_version_are_distinct_subjects(openpegasus, results):
+    _, doc = answered(openpegasus, results)
     labels = list(doc["requirements"]["RP-2"]["subjects"])
     assert len(labels) == 20 == len(set(labels))
     assert "Profile Registration 1.0.0 (DMTF)" in labels
     assert "Profile Registration 1.0.0 (SNIA)" in labels
 
 
-def test_the_profile_graph_and_the_methodologies(results):
+def test_the_profile_graph_and_the_methodologies(openpegasus, results):
     """What the new DSP1033 requirements say of OpenPegasus' registrations,
     beyond the pinned non-passes."""
-    _, doc = results
+    _, doc = answered(openpegasus, results)
     req = doc["requirements"]
     rp12 = req["RP-12"]["subjects"]["target"]
     # 10 judged: Fan/CPU/Ethernet Port -> Computer System (plain
@@ -226,29 +272,62 @@ def test_the_profile_graph_and_the_methodologies(results):
     assert doc["server"]["namespace_discovery"] == "CIM_Namespace in root/interop (17 instance(s))"
 
 
-def test_get_central_instances_is_sent_as_the_read_it_is(results):
+def test_get_central_instances_is_sent_as_the_read_it_is(openpegasus, results):
     """GetCentralInstances only reads: CI-4 invokes it without
     --wbem-allow-writes, and no write is sent (the operation log's writes: 0)."""
-    _, doc = results
+    _, doc = answered(openpegasus, results)
     assert doc["operations"]["writes"] == 0
     assert all(r["verdict"] == "not-applicable" and "CIM_ERR_NOT_SUPPORTED" in r["message"]
                for r in doc["requirements"]["CI-4"]["subjects"].values())
 
 
-def test_workers_give_the_same_records(openpegasus, results, tmp_path):
+def records(doc):
+    return {(rid, s): (r["verdict"], r["message"], r.get("problems"))
+            for rid, req in doc["requirements"].items() for s, r in req["subjects"].items()}
+
+
+def test_workers_give_the_same_records(openpegasus, results, one_worker):
     """Four workers (the default) against one: the same verdicts, messages and
     problems. (OpenPegasus 2.14.4 stops answering for good once five or more
     requests reach its interop provider at the same time -- every later
     operation times out -- so more workers than 4 are not compared here.)"""
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(REPO / "suites"), "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "--wbem-url", openpegasus,
-         "--wbem-workers", "1", "--conformance-json", str(tmp_path / "one.json")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    one = json.loads((tmp_path / "one.json").read_text())
-    _, four = results
-
-    def records(doc):
-        return {(rid, s): (r["verdict"], r["message"], r.get("problems"))
-                for rid, req in doc["requirements"].items() for s, r in req["subjects"].items()}
+    run, one = answered(openpegasus, one_worker)
+    _, four = answered(openpegasus, results)
     assert records(one) == records(four), run.stdout[-2000:]
+
+
+def test_the_replay_judges_as_the_live_server(live_only, results, one_worker, tmp_path):
+    """Live: the recording replayed gives the live runs' records (verdicts,
+    messages, problems) -- it covers every request the suites make now and
+    says what the server says. While recording (WBEMCONFORM_RECORD), the
+    exchanges just recorded, replayed, give the four-worker run's results
+    document again, evidence included.
+
+    (Only the four-worker run's evidence is compared: OpenPegasus 2.14.4 does
+    not always answer the same request the same way -- OpenAssociatorInstancePaths
+    from the Array profile with AssocClass gives 1 or 3 paths -- and a replay
+    gives the answer recorded first, the four-worker run's.)"""
+    import openpegasus as pegasus
+    import replay
+    _, four = answered(live_only, results)
+    _, one = answered(live_only, one_worker)
+    if live_only.mode == "record":
+        recording = live_only.server.recording
+    elif (pegasus.RECORDING / replay.FILE).is_file():
+        recording = replay.Recording(pegasus.RECORDING).load()
+    else:
+        pytest.skip(f"no recording at {pegasus.RECORDING / replay.FILE} to compare with")
+    with replay.ReplayServer(recording) as server:
+        again = suite_run(server.url, tmp_path, "again")
+        again_one = suite_run(server.url, tmp_path, "again-one", "--wbem-workers", "1")
+        _, again = answered(pegasus.Served(server.url, "replay", server), again)
+        _, again_one = answered(pegasus.Served(server.url, "replay", server), again_one)
+    assert records(again) == records(four)
+    assert records(again_one) == records(one)
+    if live_only.mode == "record":
+        # all but when, how long and the URL; operation counts may differ by
+        # one or two when two workers race for the same answer
+        differ = [line for line in replay.compare(again, four)
+                  if not line.startswith("operations:")]
+        assert not differ, differ
+        assert abs(again["operations"]["total"] - four["operations"]["total"]) <= 2

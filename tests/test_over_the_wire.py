@@ -8,7 +8,7 @@ import pytest
 
 from wbemconform.mock import connect
 from wbemconform.server import serve
-from wbemconform.target import is_write
+from wbemconform.targets import is_write
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]

@@ -5,6 +5,8 @@ strangely."""
 
 import inspect
 
+pytest_plugins = ["pytester"]
+
 import pywbem
 import pywbem._mof_compiler as mof_compiler
 import pytest
@@ -22,8 +24,8 @@ def test_wbemserver_issues_its_operations_through_conn():
 def test_wbemserver_calls_go_through_the_target():
     from wbemconform.mock import connect
     from wbemconform.pywbem_server import logged_wbem_server
-    from wbemconform.target import Target
-    target = Target(connect(), "mock", is_mock=True, allow_writes=False)
+    from wbemconform.targets.mock import mock_target
+    target = mock_target(connect(), "mock", allow_writes=False)
     server = logged_wbem_server(target)
     assert server.interop_ns
     assert target.calls, "WBEMServer's operations did not go through Target.call"
@@ -160,3 +162,306 @@ def test_paths_exact_key_keeps_what_the_request_keeps():
                                   host="h")):
         assert exact_key(other) != exact_key(base), other
         assert str(other) != str(base)  # what the key replaces made the same distinction
+
+
+# -- pytest internals (wbemconform._pytest_adapter) ------------------------------------
+
+def test_pytest_junitxml_keeps_its_writer_under_xml_key(pytester, tmp_path):
+    """_pytest_adapter.junit_xml: _pytest.junitxml.xml_key, LogXML.logfile and
+    LogXML.add_global_property."""
+    from _pytest.junitxml import LogXML, xml_key
+    config = pytester.parseconfigure(f"--junitxml={tmp_path / 'j.xml'}")
+    xml = config.stash.get(xml_key, None)
+    assert isinstance(xml, LogXML) and xml.logfile == str(tmp_path / "j.xml")
+    assert callable(xml.add_global_property)
+
+
+def test_pluggy_tracer_keeps_its_writer(pytester, tmp_path):
+    """_pytest_adapter.scrub_debug_log: pluggy's TagTracer._writer is the
+    --debug log file's write method."""
+    config = pytester.parseconfigure(f"--debug={tmp_path / 'debug.log'}")
+    writer = config.trace.root._writer
+    assert writer is not None and hasattr(writer.__self__, "seek")
+
+
+# -- wbemconform.targets.pywbem_adapter: the URL targets' transport ---------------------
+
+def test_wbemconnection_posts_every_operation_through_its_session():
+    """targets.pywbem_adapter.install_session replaces WBEMConnection.session."""
+    import requests
+    from pywbem import _cim_http
+    conn = pywbem.WBEMConnection("http://127.0.0.1:1")
+    assert isinstance(getattr(conn, "session", None), requests.Session), \
+        "WBEMConnection no longer keeps a requests.Session in .session"
+    source = inspect.getsource(_cim_http.wbem_request)
+    assert "conn.session.post(" in source, "wbem_request no longer posts with conn.session.post"
+
+
+def test_tupletree_parses_with_the_module_global_content_handler():
+    """targets.pywbem_adapter.install_linear_text_handler replaces
+    pywbem._tupletree.CIMContentHandler (a SAX handler class)."""
+    from pywbem import _tupletree
+    from wbemconform.targets.pywbem_adapter import _ORIGINAL_HANDLER
+    for name in ("characters", "startElement", "endElement"):
+        assert name in vars(_ORIGINAL_HANDLER), f"CIMContentHandler no longer defines {name}"
+    assert callable(getattr(_tupletree, "xml_to_tupletree_sax", None)), \
+        "pywbem._tupletree has no xml_to_tupletree_sax any more"
+    source = inspect.getsource(_tupletree.xml_to_tupletree_sax)
+    assert "CIMContentHandler()" in source, \
+        "xml_to_tupletree_sax no longer instantiates the module's CIMContentHandler"
+
+
+def test_requests_takes_cookies_from_raw_original_response():
+    """targets.pywbem_adapter.BodyAlreadyRead keeps raw._original_response (requests)."""
+    import requests.cookies
+    source = inspect.getsource(requests.cookies.extract_cookies_to_jar)
+    assert "_original_response" in source, \
+        "requests no longer reads cookies from response._original_response"
+
+
+# -- wbemconform.mof.grammar: pywbem's MOF compiler (PLY) ---------------------------
+
+#: The rules of every PLY grammar action wbemconform.mof.grammar replaces or
+#: wraps, as pywbem 1.9.1 binds them (the actions were written for these).
+_MOF_ACTION_RULES = {
+    "p_compilerDirective": ["compilerDirective -> # PRAGMA pragmaName ( pragmaParameter )"],
+    "p_mp_createClass": ["mp_createClass -> classDeclaration"],
+    "p_stringValueList": ["stringValueList -> stringValue",
+                          "stringValueList -> stringValueList stringValue"],
+    "p_constantValue": [f"constantValue -> {v}" for v in (
+        "integerValue", "floatValue", "charValue", "stringValueList", "booleanValue",
+        "nullValue")],
+    "p_constantValueList": ["constantValueList -> constantValue",
+                            "constantValueList -> constantValueList , constantValue"],
+    "p_pragmaParameter": ["pragmaParameter -> stringValue"],
+    "p_mp_createInstance": ["mp_createInstance -> instanceDeclaration"],
+    "p_classDeclaration": [
+        f"classDeclaration -> {q}CLASS className {a}{s}{{ classFeatureList }} ;"
+        for q in ("", "qualifierList ") for a in ("", "alias ") for s in ("", "superClass ")],
+    "p_instanceDeclaration": [
+        f"instanceDeclaration -> {q}INSTANCE OF className {a}{{ valueInitializerList }} ;"
+        for q in ("", "qualifierList ") for a in ("", "alias ")],
+    "p_qualifier": ["qualifier -> qualifierName", "qualifier -> qualifierName : flavorList",
+                    "qualifier -> qualifierName qualifierParameter",
+                    "qualifier -> qualifierName qualifierParameter : flavorList"],
+}
+
+
+def test_mof_grammar_rebinds_exactly_the_pinned_actions():
+    """Every action wbemconform.mof.grammar replaces or wraps is pinned here."""
+    from wbemconform.mof import grammar
+    assert set(grammar._ACTION_OVERRIDES) | set(grammar._ACTION_WRAPPERS) == \
+        set(_MOF_ACTION_RULES)
+
+
+@pytest.mark.parametrize("action", sorted(_MOF_ACTION_RULES))
+def test_mof_grammar_action_is_bound_to_the_same_rules(action):
+    """pywbem._mof_compiler.<action> exists and PLY binds it to the rules the
+    replacement (or wrapper) was written for; a wrapped action that vanished
+    would otherwise go unwrapped without a word."""
+    assert callable(getattr(mof_compiler, action, None)), \
+        f"pywbem's MOF compiler has no {action} any more"
+    compiler = pywbem.MOFCompiler(handle=None, search_paths=[], verbose=False)
+    rules = sorted(prod.str for prod in compiler.parser.productions if prod.func == action)
+    assert rules == sorted(_MOF_ACTION_RULES[action]), \
+        f"pywbem's grammar binds {action} to other rules now: {rules}"
+
+
+@pytest.mark.parametrize("action", sorted(_MOF_ACTION_RULES))
+def test_mof_compiler_runs_the_rebound_action(action):
+    """A WmiMofCompiler's parser calls the replacement for an overridden
+    action, and pywbem's own action inside the wrapper for a wrapped one."""
+    from wbemconform.mock import connect
+    from wbemconform.mof import grammar
+    compiler = connect(cache=False)._compiler
+    for prod in compiler.parser.productions:
+        if prod.func != action:
+            continue
+        innermost = inspect.unwrap(prod.callable)
+        if action in grammar._ACTION_OVERRIDES:
+            assert innermost is grammar._ACTION_OVERRIDES[action]
+        else:
+            assert innermost is getattr(mof_compiler, action)
+            assert prod.callable.__wrapped__ is not innermost  # annotating(wrapper(...))
+
+
+def test_mof_compiler_lexer_names_the_grammar_relies_on():
+    """wbemconform.mof.grammar reads utf8Char, stringvalue_re, identifier_re,
+    calls t_error (which leaves its message in lexer.last_msg) and
+    _build_flavors, and sets the PLY lexer's error hook (lexerrorf)."""
+    for name in ("utf8Char", "stringvalue_re", "identifier_re"):
+        assert isinstance(getattr(mof_compiler, name, None), str), \
+            f"pywbem's MOF compiler has no pattern {name} any more"
+    assert list(inspect.signature(mof_compiler.t_error).parameters) == ["t"]
+    assert "t.lexer.last_msg" in inspect.getsource(mof_compiler.t_error), \
+        "pywbem's t_error no longer leaves its message in lexer.last_msg"
+    assert list(inspect.signature(mof_compiler._build_flavors).parameters) == \
+        ["p", "flist", "qualdecl", "qualname"], "pywbem's _build_flavors changed"
+    compiler = pywbem.MOFCompiler(handle=None, search_paths=[], verbose=False)
+    assert compiler.lexer.lexerrorf is mof_compiler.t_error, \
+        "PLY no longer keeps the lexer's error function in lexerrorf"
+    assert "INITIAL" in compiler.lexer.lexstatere and hasattr(compiler.lexer, "lexre")
+
+
+def test_mof_compiler_parser_state_the_loader_uses():
+    """The compiler keeps its state on the parser (qualcache, classnames,
+    aliases, target_namespace, handle, mofcomp), compile_string sets
+    parser.file and parser.mof, and PLY's parse takes tracking=True."""
+    compiler = pywbem.MOFCompiler(handle=None, search_paths=[], verbose=False)
+    for name in ("qualcache", "classnames", "aliases", "target_namespace", "handle",
+                 "mofcomp"):
+        assert hasattr(compiler.parser, name), f"pywbem's MOF parser has no {name} any more"
+    source = inspect.getsource(pywbem.MOFCompiler.compile_string)
+    assert "self.parser.file = " in source and "self.parser.mof = " in source
+    assert "tracking" in inspect.signature(compiler.parser.parse).parameters
+
+
+# -- wbemconform.mock.broker.hooks: pywbem_mock's MainProvider ----------------------
+
+_MAINPROVIDER_PRIVATE = {
+    # hooks pywbem_mock calls, which the broker replaces
+    "_resolve_class": ["self", "new_class", "namespace", "qualifier_store", "verbose"],
+    "_validate_dependencies_exist": ["klass", "class_store", "namespace"],
+    "_init_qualifier": ["qualifier", "qualifier_store"],
+    # helpers the broker calls
+    "_resolve_qualifiers": ["self", "new_quals", "inherited_quals", "new_class", "super_class",
+                            "obj_name", "obj_type", "qualifier_store", "propagate"],
+    "_resolve_objects": ["self", "new_objects", "superclass_objects", "new_class",
+                         "superclass", "classrepo", "qualifier_store", "type_str", "verbose"],
+    "_get_instance": ["self", "instance_name", "instance_store", "local_only",
+                      "include_class_origin", "include_qualifiers", "property_list"],
+    "_validate_pull_operations_enabled": ["self"],
+    "_openquery_response": ["self", "namespace", "objects", "pull_type", "OperationTimeout",
+                            "MaxObjectCount", "ContinueOnError", "QueryResultClass"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MAINPROVIDER_PRIVATE))
+def test_mock_mainprovider_private_name_and_signature(name):
+    """wbemconform.mock.broker.hooks overrides or calls MainProvider.<name>
+    with these parameters."""
+    member = getattr(MainProvider, name, None)
+    assert callable(member), f"pywbem_mock's MainProvider has no {name} any more"
+    assert list(inspect.signature(member).parameters) == _MAINPROVIDER_PRIVATE[name], \
+        f"pywbem_mock's MainProvider.{name} changed its parameters"
+
+
+def test_mock_mainprovider_still_calls_the_hooks_the_broker_replaces():
+    """The broker's class rules are reached only through these calls."""
+    from pywbem_mock import FakedWBEMConnection as Faked
+    create = inspect.getsource(MainProvider.CreateClass)
+    modify = inspect.getsource(MainProvider.ModifyClass)
+    for source in (create, modify):
+        assert "self._resolve_class(" in source
+        assert "self._validate_dependencies_exist(" in source
+    assert "self._init_qualifier(" in inspect.getsource(MainProvider._resolve_qualifiers)
+    assert "_resolve_class(" in inspect.getsource(Faked.add_cimobjects)
+
+
+def test_mock_broker_names_no_other_private_member_of_pywbem_mock():
+    """Only wbemconform.mock.broker.hooks names MainProvider's private members."""
+    import ast
+    import pathlib
+    import wbemconform.mock.broker as broker_pkg
+    private = {n for n in dir(MainProvider) if n.startswith("_") and not n.startswith("__")}
+    for path in pathlib.Path(broker_pkg.__file__).parent.glob("*.py"):
+        if path.name == "hooks.py":
+            continue
+        tree = ast.parse(path.read_text())
+        named = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)} | \
+            {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        assert not named & private, f"{path.name} names {sorted(named & private)}"
+
+
+# -- wbemconform.mock.faked and .dispatcher: FakedWBEMConnection, ProviderDispatcher ---
+
+def test_mock_faked_connection_keeps_its_server_side_in_private_attributes():
+    """wbemconform.mock.faked reads and replaces these attributes."""
+    from pywbem_mock import FakedWBEMConnection as Faked
+    from pywbem_mock import ProviderDispatcher
+    conn = Faked(default_namespace="root/x")
+    assert conn._cimrepository is conn.cimrepository
+    assert conn._provider_registry is not None
+    assert isinstance(conn._providerdispatcher, ProviderDispatcher)
+    assert isinstance(conn._mainprovider, MainProvider)
+    assert conn._mainprovider.cimrepository is conn.cimrepository
+    for name in ("_imeth_CreateInstance", "_imeth_ModifyInstance", "_imeth_DeleteInstance",
+                 "_imeth_ExecQuery"):
+        assert list(inspect.signature(getattr(Faked, name)).parameters) == \
+            ["self", "namespace", "params"], f"FakedWBEMConnection.{name} changed"
+    assert "'_imeth_' + methodname" in inspect.getsource(Faked._mock_imethodcall), \
+        "FakedWBEMConnection no longer serves an operation with _imeth_<Operation>"
+    assert Faked._make_tuple([1]) == [("IRETURNVALUE", {}, [1])], \
+        "FakedWBEMConnection._make_tuple builds another result now"
+
+
+def test_mock_dispatcher_validate_property():
+    """wbemconform.mock.dispatcher.Dispatcher.CreateInstance calls
+    ProviderDispatcher._validate_property."""
+    from pywbem_mock import ProviderDispatcher
+    method = getattr(ProviderDispatcher, "_validate_property", None)
+    assert callable(method), "pywbem_mock's ProviderDispatcher lost _validate_property"
+    assert list(inspect.signature(method).parameters) == \
+        ["self", "prop_name", "instance", "creation_class", "namespace", "class_store"]
+    assert isinstance(inspect.getattr_static(ProviderDispatcher,
+                                             "default_instance_write_provider"), property)
+
+
+# -- wbemconform.server.pywbem_xml: what the served mock uses of pywbem's private API ------
+# (tests/test_server_pywbem_adapter.py checks the formats: the tuple tree, TupleParser's
+# results, the _cim_xml writers, and that no other module of the package uses a private
+# name)
+
+def test_server_reads_requests_and_writes_answers_with_pywbems_private_modules():
+    """wbemconform.server.pywbem_xml reads CIM-XML requests with
+    pywbem._tupleparse.TupleParser and writes answers with pywbem._cim_xml."""
+    import re
+    from pathlib import Path
+
+    from pywbem import _cim_xml
+    from pywbem._tupleparse import TupleParser
+
+    from wbemconform.server import pywbem_xml
+    assert callable(getattr(TupleParser(), "parse_cim", None)), \
+        "pywbem's TupleParser has no parse_cim any more"
+    source = Path(pywbem_xml.__file__).read_text(encoding="utf-8")
+    writers = set(re.findall(r"_cim_xml\.([A-Z_]+)\b", source))
+    assert {"CIM", "MESSAGE", "SIMPLERSP", "IMETHODRESPONSE", "ERROR"} <= writers
+    for name in sorted(writers):
+        assert callable(getattr(_cim_xml, name, None)), f"pywbem._cim_xml.{name} is gone"
+
+
+def test_server_calls_the_mocks_intrinsic_methods_through_mock_imethodcall():
+    """wbemconform.server.pywbem_xml.mock_imethodcall calls
+    FakedWBEMConnection._mock_imethodcall(methodname, namespace, **params)."""
+    from wbemconform.mock import connect
+    from wbemconform.server.pywbem_xml import mock_imethodcall
+    params = list(inspect.signature(FakedWBEMConnection._mock_imethodcall).parameters)
+    assert params[:3] == ["self", "methodname", "namespace"], params
+    result = mock_imethodcall(connect(), "EnumerateInstanceNames", "root/interop",
+                              {"ClassName": pywbem.CIMClassName("CIM_RegisteredProfile")})
+    assert result[0][0] == "IRETURNVALUE" and len(result[0][2]) == 2
+
+
+def test_server_expires_pull_contexts_in_the_mocks_main_provider_table():
+    """wbemconform.server.pywbem_xml.enumeration_contexts is pywbem_mock's
+    FakedWBEMConnection._mainprovider.enumeration_contexts ({context id:
+    state}); the server closes an idle context by deleting its entry, after
+    which a Pull on it is CIM_ERR_INVALID_ENUMERATION_CONTEXT."""
+    from wbemconform.mock import connect
+    from wbemconform.server.pywbem_xml import enumeration_contexts
+    conn = connect()
+    provider = getattr(conn, "_mainprovider", None)
+    assert provider is not None, "pywbem_mock's FakedWBEMConnection has no _mainprovider"
+    table = getattr(provider, "enumeration_contexts", None)
+    assert isinstance(table, dict), \
+        "pywbem_mock's MainProvider no longer keeps pull contexts in enumeration_contexts"
+    assert enumeration_contexts(conn) is table
+    result = conn.OpenEnumerateInstancePaths("CIM_RegisteredProfile", namespace="root/interop",
+                                             MaxObjectCount=0)
+    assert not result.eos and list(table) == [result.context[0]], \
+        "an Open's context is not keyed by its id in enumeration_contexts"
+    del table[result.context[0]]  # what the server does to close it
+    with pytest.raises(pywbem.CIMError) as err:
+        conn.PullInstancePaths(result.context, MaxObjectCount=1)
+    assert err.value.status_code == pywbem.CIM_ERR_INVALID_ENUMERATION_CONTEXT

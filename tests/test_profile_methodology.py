@@ -19,7 +19,8 @@ from wbemconform.mock import connect
 from wbemconform.profiledefs import (BUILTIN, ProfileDefsError, builtin_definitions,
                                      load_knowledge_base)
 from wbemconform.runner import run_catalog
-from wbemconform.target import Target, TargetOptions
+from wbemconform.options import TargetOptions
+from wbemconform.targets.mock import mock_target
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "profiles" / "schema"
@@ -122,8 +123,8 @@ def dsp1092_server(wbem_server_namespaces=("interop", "root/cimv2")):
 
 
 def _run(conn, only, *, flavor="dmtf", allow_writes=True, description="a pywbem_mock server"):
-    target = Target(conn, description, is_mock=True, allow_writes=allow_writes,
-                    options=TargetOptions(flavor=flavor))
+    target = mock_target(conn, description, allow_writes=allow_writes,
+                         options=TargetOptions(flavor=flavor))
     return run_catalog(target=target, only=only)
 
 

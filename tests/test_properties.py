@@ -21,7 +21,8 @@ from wbemconform.observe import Observations
 from wbemconform.runner import run_catalog
 from wbemconform.strategies import (local_namespace_strings, remote_namespace_strings,
                                     topologies)
-from wbemconform.target import Target, TargetOptions
+from wbemconform.options import TargetOptions
+from wbemconform.targets.mock import mock_target
 from wbemconform.topology import (ElementClass, ProfileSpec, Topology, mof_string,
                                   profile_instance_mof, render_mof)
 
@@ -38,8 +39,8 @@ def load(topo, extra=""):
     folder = tempfile.mkdtemp(prefix="wbemconform-prop-")
     path = Path(folder) / "that.mof"
     path.write_text(mof, encoding="utf-8")
-    target = Target(connect([path]), f"mock ({path})", is_mock=True, allow_writes=True,
-                    options=TargetOptions(mock_mof=[str(path)]))
+    target = mock_target(connect([path]), f"mock ({path})", allow_writes=True,
+                         options=TargetOptions(mock_mof=[str(path)]))
     return target, Observations(target)
 
 

@@ -366,3 +366,80 @@ def test_stop_is_idempotent_and_closes_the_port(mock):
     srv.stop()
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+# -- a second application mounted beside CIM-XML (serve(apps=...)) ------------------
+
+def _echo_app_factory(mounts):
+    """A trivial mounted application: it answers, in plain text, where it is
+    mounted, the path below that, and how many registered profiles the
+    served mock has (read under the mock's lock, with the server's auth)."""
+    def factory(mount):
+        mounts.append(mount)
+
+        def app(environ, start_response):
+            try:
+                mount.auth.check(environ)
+            except Exception as exc:  # the HTTP-level error of auth.check
+                start_response(f"{exc.status} Unauthorized", exc.headers)
+                return [b"who are you?\n"]
+            with mount.lock:
+                count = len(mount.conn.EnumerateInstanceNames("CIM_RegisteredProfile",
+                                                              namespace=INTEROP))
+            text = (f"{environ['REQUEST_METHOD']} {environ['SCRIPT_NAME']} "
+                    f"{environ['PATH_INFO']!r} profiles={count}\n").encode()
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(text)))])
+            return [text]
+        return app
+    return factory
+
+
+def _request(url, method="POST", body=b"<x/>", headers=None):
+    req = urllib.request.Request(url, data=body if method == "POST" else None,
+                                 headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read()
+
+
+def test_a_second_app_mounted_at_wsman_answers_beside_cimxml():
+    mounts = []
+    mock = connect()
+    with serve(mock, apps={"/wsman": _echo_app_factory(mounts)}) as srv:
+        mount, = mounts
+        assert srv.mounted == ["/wsman"]
+        assert mount.conn is mock and mount.prefix == "/wsman" and not mount.read_only
+        assert mount.lock is srv._frontend.app.lock  # one lock for the one mock
+        assert _request(srv.url + "/wsman") == (200, b"POST /wsman '' profiles=2\n")
+        assert _request(srv.url + "/wsman/a/b?q=1", method="GET") == \
+            (200, b"GET /wsman '/a/b' profiles=2\n")
+        # CIM-XML still answers everywhere else, on the same front end and mock
+        wire = pywbem.WBEMConnection(srv.url, default_namespace=INTEROP, timeout=TIMEOUT)
+        assert len(wire.EnumerateInstanceNames("CIM_RegisteredProfile")) == 2
+        status, _, body = post(srv.url, ENUM_REQUEST % b"EnumerateInstances")
+        assert status == 200 and b"VALUE.NAMEDINSTANCE" in body
+        assert _request(srv.url + "/wsmanx", method="GET")[0] == 405  # not below /wsman
+        assert _request(srv.url + "/", method="GET")[0] == 405
+        assert not mount.stopping.is_set()
+    assert mount.stopping.is_set()
+
+
+def test_a_mounted_app_shares_the_servers_authentication(mock):
+    mounts = []
+    with serve(mock, user="alice", password="pw", read_only=True,
+               apps={"/wsman": _echo_app_factory(mounts)}) as srv:
+        assert mounts[0].read_only
+        assert _request(srv.url + "/wsman")[0] == 401
+        token = base64.b64encode(b"alice:pw").decode()
+        assert _request(srv.url + "/wsman", headers={"Authorization": f"Basic {token}"}) == \
+            (200, b"POST /wsman '' profiles=2\n")
+
+
+@pytest.mark.parametrize("prefix", ["/", "", "wsman", "/wsman/", "/a/../b", "/a b", 7])
+def test_mount_prefix_must_be_a_path(mock, prefix):
+    with pytest.raises(ValueError, match="cannot mount"):
+        serve(mock, apps={prefix: _echo_app_factory([])})

@@ -1,8 +1,9 @@
-"""The private pywbem API wbemconform.server relies on, checked so that a
-pywbem release that changes it fails here, loudly, rather than in a served
-request: the tuple-tree format pywbem's TupleParser reads (which the server
-builds itself, in linear time), TupleParser's result shapes, the _cim_xml
-element writers, and the mock's _mock_imethodcall entry point."""
+"""The private pywbem API wbemconform.server relies on (all of it in
+wbemconform/server/pywbem_xml.py), checked so that a pywbem release that
+changes it fails here, loudly, rather than in a served request: the
+tuple-tree format pywbem's TupleParser reads (which the server builds itself,
+in linear time), TupleParser's result shapes, the _cim_xml element writers,
+and the mock's _mock_imethodcall entry point."""
 
 import ast
 import inspect
@@ -19,10 +20,13 @@ from test_fuzz_server import _capture as capture_requests
 
 import wbemconform.server as server_module
 from wbemconform.mock import connect
-from wbemconform.server import _request_tree, parse_request, serve
+from wbemconform.server import _request_tree, parse_request, pywbem_xml, serve
 
-SERVER_SOURCE = Path(server_module.__file__).read_text(encoding="utf-8")
-OWN_PRIVATE = {"_shutdown"}  # server.py's own private attributes used across its classes
+SERVER_SOURCES = {path.name: path.read_text(encoding="utf-8")
+                  for path in sorted(Path(server_module.__file__).parent.glob("*.py"))}
+ADAPTER = Path(pywbem_xml.__file__).name  # the one module that may use private names
+ADAPTER_SOURCE = SERVER_SOURCES[ADAPTER]
+OWN_PRIVATE = {"_shutdown"}  # the package's own private attributes used across its classes
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +78,9 @@ def test_tupleparser_result_shapes(pywbem_requests):
 
 
 def test_cim_xml_writers_exist():
-    for name in re.findall(r"_cim_xml\.([A-Z_]+)\b", SERVER_SOURCE):
+    names = re.findall(r"_cim_xml\.([A-Z_]+)\b", ADAPTER_SOURCE)
+    assert names, "the adapter writes no element with _cim_xml: update this test"
+    for name in names:
         assert callable(getattr(_cim_xml, name, None)), f"pywbem._cim_xml.{name} is gone"
     response = _cim_xml.CIM(_cim_xml.MESSAGE(_cim_xml.SIMPLERSP(_cim_xml.IMETHODRESPONSE(
         "GetClass", [_cim_xml.IRETURNVALUE([])])), "1", "1.0"), "2.0", "2.0")
@@ -85,22 +91,18 @@ def test_mock_entry_point():
     params = list(inspect.signature(
         pywbem_mock.FakedWBEMConnection._mock_imethodcall).parameters)
     assert params[:3] == ["self", "methodname", "namespace"], params
-    names = server_module._mock_imethodcall(connect(), "EnumerateInstanceNames",
-                                            "root/interop",
-                                            {"ClassName": pywbem.CIMClassName(
-                                                "CIM_RegisteredProfile")})
+    names = pywbem_xml.mock_imethodcall(connect(), "EnumerateInstanceNames",
+                                        "root/interop",
+                                        {"ClassName": pywbem.CIMClassName(
+                                            "CIM_RegisteredProfile")})
     assert names[0][0] == "IRETURNVALUE" and len(names[0][2]) == 2
 
 
-def test_private_use_is_in_one_place():
-    """pywbem's private modules and the mock's private method are used (in
-    code: imports, attribute access) only in the adapter block of server.py."""
-    lines = SERVER_SOURCE.splitlines()
-    first = next(i for i, line in enumerate(lines, 1)
-                 if line.startswith("# -- pywbem's private API: the one place it is used"))
-    last = next(i for i, line in enumerate(lines, 1) if line.startswith("__all__ = "))
+def _private_uses(source):
+    """Line numbers where ``source`` uses something private of another
+    module (imports of pywbem's private modules or names, attribute access)."""
     used = []
-    for node in ast.walk(ast.parse(SERVER_SOURCE)):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module and (
                 node.module.startswith(("pywbem._", "pywbem_mock._"))
                 or (node.module in ("pywbem", "pywbem_mock")
@@ -114,5 +116,21 @@ def test_private_use_is_in_one_place():
                 not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")) \
                 and node.attr not in OWN_PRIVATE:
             used.append(node.lineno)  # a private attribute of another object
-    assert used, "the adapter block uses nothing private: update this test"
-    assert all(first < line < last for line in used), (first, last, used)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1 and \
+                isinstance(node.args[1], ast.Constant) and \
+                str(node.args[1].value).startswith("_"):
+            used.append(node.lineno)  # the same, spelled getattr(obj, "_name")
+    return used
+
+
+def test_private_use_is_in_one_place():
+    """pywbem's private modules and the mock's private members are used (in
+    code: imports, attribute access) only in the adapter module of the
+    server package, wbemconform/server/pywbem_xml.py."""
+    assert _private_uses(ADAPTER_SOURCE), \
+        "the adapter module uses nothing private: update this test"
+    elsewhere = {name: _private_uses(source) for name, source in SERVER_SOURCES.items()
+                 if name != ADAPTER}
+    assert len(elsewhere) > 5, sorted(SERVER_SOURCES)  # the package's modules were found
+    assert not any(elsewhere.values()), {k: v for k, v in elsewhere.items() if v}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fake_http import closed_port, fake_server
-from wbemconform.target import TargetOptions, TargetSetupError, open_target, redact_url
+from wbemconform.options import TargetOptions, redact_url
+from wbemconform.targets import TargetSetupError, open_target
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]

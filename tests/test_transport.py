@@ -17,12 +17,12 @@ import requests
 from pywbem import CIMError
 
 import hostile_servers as hs
-from wbemconform import _pywbem_adapter, transport
-from wbemconform.target import (ServerError, TargetOptions, TargetSetupError, open_target,
-                                redact_url, validate_options)
-from wbemconform.transport import (DEFAULT_MAX_RESPONSE_BYTES, OperationTimeoutError,
-                                   RedirectRefusedError, ResponseTooLargeError,
-                                   parse_byte_size, tls_choice)
+from wbemconform.options import (DEFAULT_MAX_RESPONSE_BYTES, TargetOptions, parse_byte_size,
+                                 redact_url)
+from wbemconform.targets import (ServerError, TargetSetupError, cimxml, open_target,
+                                 pywbem_adapter, validate_options)
+from wbemconform.targets.transport import (OperationTimeoutError, RedirectRefusedError,
+                                           ResponseTooLargeError, tls_choice)
 
 pytest_plugins = ["pytester"]
 TESTS = Path(__file__).resolve().parent
@@ -317,7 +317,8 @@ def test_traceback_locals_never_show_the_password(pytester):
         import sys
         sys.path.insert(0, {str(TESTS)!r})
         import hostile_servers as hs
-        from wbemconform.target import TargetOptions, open_target
+        from wbemconform.options import TargetOptions
+        from wbemconform.targets import open_target
 
         SECRET = {SECRET!r}
 
@@ -429,20 +430,20 @@ def test_adapter_pywbem_posts_through_the_installed_session():
 
     with hs.serve(hs.ok()) as server:
         conn = pywbem.WBEMConnection(server.url, timeout=5)
-        _pywbem_adapter.install_session(conn, Counting())
+        pywbem_adapter.install_session(conn, Counting())
         assert conn.EnumerateInstanceNames("CIM_Foo") == []
     assert sent == [server.url + "/cimom"]
 
 
 def test_adapter_linear_handler_builds_pywbem_s_tree():
-    transport.connect(TargetOptions(url="http://127.0.0.1:1"))  # installs the handler
+    cimxml.connect(TargetOptions(url="http://127.0.0.1:1"))  # installs the handler
     from pywbem import _tupletree
-    assert _tupletree.CIMContentHandler is _pywbem_adapter._LinearTextHandler
+    assert _tupletree.CIMContentHandler is pywbem_adapter._LinearTextHandler
     for name in ("characters", "startElement", "endElement"):
-        assert name in vars(_pywbem_adapter._ORIGINAL_HANDLER), name
+        assert name in vars(pywbem_adapter._ORIGINAL_HANDLER), name
     doc = (b'<?xml version="1.0" encoding="utf-8" ?>\n<A x="1">one\ntwo &amp; three'
            b'<B>in\nB<![CDATA[<raw>]]></B>\n\nafter B&#10;<C/>tail</A>')
-    assert _pywbem_adapter.parse_xml(doc) == _pywbem_adapter.original_parse_xml(doc)
+    assert pywbem_adapter.parse_xml(doc) == pywbem_adapter.original_parse_xml(doc)
 
 
 def test_adapter_body_already_read_keeps_cookies():

@@ -9,7 +9,8 @@ import pytest
 import zoo
 from wbemconform.runner import run_session
 from wbemconform.server import serve
-from wbemconform.target import TargetOptions, open_target
+from wbemconform.options import TargetOptions
+from wbemconform.targets import open_target
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """The defect zoo (tests/defects/): loading entries and running the catalog on them."""
 
 import os
+import shlex
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +10,8 @@ import pytest
 
 from wbemconform.catalog import catalog
 from wbemconform.runner import run_catalog
-from wbemconform.target import TargetOptions
+from wbemconform import options as option_table
+from wbemconform.options import TargetOptions
 
 ZOO = Path(__file__).resolve().parent / "defects"
 SCHEMAS = Path(os.environ.get("WBEMCONFORM_SHARED", ZOO.parents[2] / "shared")) / "schemas"
@@ -60,20 +62,9 @@ def options(name):
 
 
 def command(name):
-    """The command line that reproduces an entry with the suites."""
-    opts = options(name)
-    parts = ["pytest suites"] + [f"--wbem-mock-mof {m}" for m in opts.mock_mof] + \
-        [f"--wbem-mock-provider {p}" for p in opts.mock_providers]
-    parts += [f"--wbem-mock-quirk {q}" for q in opts.mock_quirks]
-    if opts.mock_schema:
-        parts.append(f"--wbem-mock-schema {opts.mock_schema}")
-    if opts.profile_defs:
-        parts.append(f"--wbem-profile-defs {opts.profile_defs}")
-    if opts.interop_namespace:
-        parts.append(f"--wbem-interop-namespace {opts.interop_namespace}")
-    if opts.flavor != "auto":
-        parts.append(f"--wbem-flavor {opts.flavor}")
-    return " ".join(parts)
+    """The command line that reproduces an entry with the suites (from the
+    option table, wbemconform.options: the plugin reads the same rows)."""
+    return shlex.join(["pytest", "suites", *option_table.command_args(options(name))])
 
 
 @lru_cache(maxsize=None)

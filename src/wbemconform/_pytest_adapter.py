@@ -4,9 +4,6 @@ pytest has no public API for these; each name is pinned against the installed
 pytest by ``tests/test_private_apis.py``, so a rename upstream fails a test
 instead of silently switching a safeguard off.
 
-* ``config._parser`` -- the options of the plugin's own group, to record the
-  options a run was given (JSON document, Reproduce commands). Public
-  alternative: none (``config.option`` has no groups).
 * ``_pytest.junitxml.xml_key`` and ``LogXML.logfile`` -- the JUnit file pytest
   writes at the end: the plugin adds the gate's decision to it as testsuite
   properties (``LogXML.add_global_property``, which the public
@@ -22,12 +19,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["plugin_options", "junit_xml", "redirect_junit", "scrub_debug_log"]
-
-
-def plugin_options(config, group):
-    """The option actions of one ``parser.getgroup(group)``."""
-    return config._parser.getgroup(group).options
+__all__ = ["junit_xml", "redirect_junit", "scrub_debug_log"]
 
 
 def junit_xml(config):

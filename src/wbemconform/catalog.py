@@ -31,17 +31,9 @@ class Requirement:
         """The requirement's level on a target of that flavor."""
         return self.wmi_level if flavor == "wmi" and self.wmi_level else self.level
 
-    def gating_for(self, flavor) -> bool:
-        return self.level_for(flavor) == "MUST"
-
     @property
     def group(self) -> str:
         return self.id.split("-")[0]
-
-    @property
-    def gating(self) -> bool:
-        """Whether a failure or error of this requirement fails the CI gate."""
-        return self.level == "MUST"
 
 
 def _load(text: str, where: str) -> dict[str, Requirement]:

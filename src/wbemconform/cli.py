@@ -126,9 +126,9 @@ def _serve(args):
     import threading
 
     from .mock import MofLoadError, connect
-    from .mock.target import load_mock_providers
+    from .targets.mock import load_mock_providers
     from .server import serve
-    from .target import TargetSetupError
+    from .targets import TargetSetupError
 
     password = None
     if not 0 <= args.port <= 65535:

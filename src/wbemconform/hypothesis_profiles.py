@@ -1,10 +1,18 @@
 """The hypothesis profiles that bound the property-based checks.
 
 ``ci`` (60 examples, derandomized: the same verdicts every run), ``dev`` (30,
-random) and ``thorough`` (2,000). The pytest plugin registers them wherever
-the suites run (``--wbem-hypothesis-profile NAME`` picks one; else
-``$HYPOTHESIS_PROFILE``; else ``ci`` when ``$CI`` is set and ``dev``
-otherwise); the project's own tests use the same ones.
+random) and ``thorough`` (2,000), registered as ``wbemconform-ci``,
+``wbemconform-dev`` and ``wbemconform-thorough`` so that they never replace a
+profile of the same name that another project registers.
+
+A conformance run picks one with :func:`use` (``--wbem-hypothesis-profile
+NAME``; else ``$HYPOTHESIS_PROFILE`` when it names one of these; else ``ci``
+when ``$CI`` is set and ``dev`` otherwise) and the property-based checks take
+their settings from :func:`active` -- never from hypothesis' process-wide
+default, which stays whatever the process (another project's conftest, say)
+loaded. Without :func:`use` (the in-process runner inside the project's own
+tests), :func:`active` is that default, as the tests load it with
+:func:`load_default`.
 
 The property-based checks are @given tests, and the project's own property
 tests run the whole engine per generated target: that nesting is intended,
@@ -18,8 +26,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["register", "load_default", "PROFILES"]
+__all__ = ["register", "load_default", "use", "active", "PROFILES", "PREFIX"]
 
+PREFIX = "wbemconform-"
 _NESTED = [HealthCheck.too_slow, HealthCheck.nested_given]
 PROFILES = {
     "ci": dict(max_examples=60, deadline=None, derandomize=True,
@@ -27,15 +36,41 @@ PROFILES = {
     "dev": dict(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.nested_given]),
     "thorough": dict(max_examples=2000, deadline=None, suppress_health_check=_NESTED),
 }
+_active = None  # the settings a conformance run chose (use), or None
 
 
 def register():
     for name, kwargs in PROFILES.items():
-        settings.register_profile(name, **kwargs)
+        settings.register_profile(PREFIX + name, **kwargs)
+
+
+def choose(name=None):
+    """``name``, else $HYPOTHESIS_PROFILE when it is one of ours, else ci (with
+    $CI) or dev."""
+    env = os.environ.get("HYPOTHESIS_PROFILE")
+    return name or (env if env in PROFILES else None) or \
+        ("ci" if os.environ.get("CI") else "dev")
+
+
+def use(name=None, release=False):
+    """The property-based checks of this run take the settings of profile
+    ``name`` (see :func:`choose`); ``release=True`` forgets the choice."""
+    global _active
+    if release:
+        _active = None
+        return None
+    register()
+    _active = settings.get_profile(PREFIX + choose(name))
+    return _active
+
+
+def active():
+    """The settings the property-based checks take now."""
+    return _active if _active is not None else settings.default
 
 
 def load_default(name=None):
-    """Load ``name``, else $HYPOTHESIS_PROFILE, else ci (with $CI) or dev."""
+    """Load one of these profiles as hypothesis' process-wide default: for the
+    project's own tests (tests/conftest.py), never done by the plugin."""
     register()
-    settings.load_profile(name or os.environ.get("HYPOTHESIS_PROFILE") or
-                          ("ci" if os.environ.get("CI") else "dev"))
+    settings.load_profile(PREFIX + choose(name))

@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["NamespaceSyntaxError", "TargetNamespace", "parse_namespace", "is_local_namespace"]
+__all__ = ["NamespaceSyntaxError", "TargetNamespace", "parse_namespace", "is_local_namespace",
+           "TARGET_NAMESPACE_QUALIFIER", "target_namespace_qualifier", "remote_target_namespace"]
+
+#: WMI's qualifier on a reference property: the namespace its values live in
+TARGET_NAMESPACE_QUALIFIER = "MSFT_TargetNamespace"
 
 # DSP0004: a namespace name is identifiers separated by "/".
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -76,16 +80,20 @@ def is_local_namespace(text: str) -> bool:
     return parse_namespace(text).is_local
 
 
-def target_namespace_qualifier(prop):
+def target_namespace_qualifier(prop, keep_invalid=False):
     """(raw text, parsed target) of a property's MSFT_TargetNamespace, or None
-    when it has none or the text is not a namespace."""
-    qual = prop.qualifiers.get("MSFT_TargetNamespace") if prop is not None else None
+    when it has none or the text is not a namespace -- with ``keep_invalid``,
+    (raw text, None) for a text that is not a namespace. The observations
+    (wbemconform.observe, the EC-* checks), the MOF loader (through
+    :func:`remote_target_namespace`) and the mock's providers read the
+    qualifier with it."""
+    qual = prop.qualifiers.get(TARGET_NAMESPACE_QUALIFIER) if prop is not None else None
     if qual is None or not qual.value:
         return None
     try:
         return qual.value, parse_namespace(qual.value)
     except NamespaceSyntaxError:
-        return None
+        return (qual.value, None) if keep_invalid else None
 
 
 def remote_target_namespace(prop):

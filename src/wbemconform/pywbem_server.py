@@ -3,7 +3,7 @@
 The one private use of pywbem for this concern: ``WBEMServer`` takes a
 ``WBEMConnection`` (it checks the type) and keeps it as ``_conn``; every
 operation it issues goes through that attribute. The suites need those
-operations to go through :meth:`wbemconform.target.Target.call` -- logged as
+operations to go through :meth:`wbemconform.targets.base.Target.call` -- logged as
 evidence, bounded, refused when they write -- so the attribute is replaced
 here, and nowhere else. tests/test_private_apis.py fails loudly if pywbem
 stops issuing its operations through ``_conn``.

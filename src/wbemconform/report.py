@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shlex
 from functools import cache, lru_cache
-from pathlib import Path
+
+from .reproduce import is_url, pytest_command, pywbemcli_command
 
 __all__ = ["MAX_EVIDENCE", "MAX_PROBLEMS", "ReportError", "pywbemcli_command",
            "render_report", "validate_document", "write_report"]
@@ -38,6 +38,7 @@ GROUPS = {
     "SC": "Schema",
     "ER": "Error handling",
     "CI": "Central instances",
+    "NS": "Interop namespace",
 }
 KIND_TITLES = {"target": "Target", "profile": "Registered profiles",
                "association": "Associations"}
@@ -91,12 +92,8 @@ def _redact(url):
     this is a second line of defence)."""
     if not isinstance(url, str) or "@" not in url or "://" not in url:
         return url
-    from .transport import redact_url
+    from .options import redact_url
     return redact_url(url)
-
-
-def _is_url(target):
-    return isinstance(target, str) and target.startswith(("http://", "https://"))
 
 
 def _clip(text, limit=MAX_TEXT):
@@ -127,110 +124,6 @@ class _Anchors:
         return out
 
 
-# -- reproduce commands ------------------------------------------------------
-
-_ASSOC_OPTS = (("AssocClass", "--ac"), ("ResultClass", "--rc"), ("Role", "-r"),
-               ("ResultRole", "--rr"))
-_REF_OPTS = (("ResultClass", "--rc"), ("Role", "-r"))
-# operation -> (pywbemcli command words, names-only, options)
-_PYWBEMCLI = {
-    "AssociatorNames": ("instance associators", True, _ASSOC_OPTS),
-    "OpenAssociatorInstancePaths": ("instance associators", True, _ASSOC_OPTS),
-    "Associators": ("instance associators", False, _ASSOC_OPTS),
-    "OpenAssociatorInstances": ("instance associators", False, _ASSOC_OPTS),
-    "ReferenceNames": ("instance references", True, _REF_OPTS),
-    "OpenReferenceInstancePaths": ("instance references", True, _REF_OPTS),
-    "References": ("instance references", False, _REF_OPTS),
-    "OpenReferenceInstances": ("instance references", False, _REF_OPTS),
-    "GetInstance": ("instance get", False, ()),
-    "DeleteInstance": ("instance delete", False, ()),
-    "EnumerateInstances": ("instance enumerate", False, ()),
-    "OpenEnumerateInstances": ("instance enumerate", False, ()),
-    "EnumerateInstanceNames": ("instance enumerate", True, ()),
-    "OpenEnumerateInstancePaths": ("instance enumerate", True, ()),
-    "GetClass": ("class get", False, ()),
-    "ExecQuery": ("instance query", False, ()),
-}
-_CLASS_OPS = {"EnumerateInstances", "OpenEnumerateInstances", "EnumerateInstanceNames",
-              "OpenEnumerateInstancePaths", "GetClass"}
-_OBJECT_ARGS = ("arg0", "ObjectName", "InstanceName", "ClassName")
-
-
-def pywbemcli_command(server, evidence):
-    """The pywbemcli command line that issues the evidence's operation against
-    ``server`` (a URL), or None when pywbemcli has no equivalent."""
-    op = evidence.get("operation")
-    if op not in _PYWBEMCLI:
-        return None
-    words, names_only, options = _PYWBEMCLI[op]
-    args = dict(evidence.get("arguments") or {})
-    ns = args.get("namespace")
-    if op == "ExecQuery":
-        ql, query = args.get("arg0") or args.get("QueryLanguage"), \
-            args.get("arg1") or args.get("Query")
-        if not query:
-            return None
-        cmd = ["pywbemcli", "-s", server, *words.split(), str(query)]
-        if ql:
-            cmd += ["--ql", str(ql)]
-    else:
-        obj = next((str(args[k]) for k in _OBJECT_ARGS if args.get(k)), None)
-        if not obj:
-            return None
-        if op in _CLASS_OPS and ":" in obj:  # "ns:Class" (a CIMClassName's text)
-            prefix, _, obj = obj.rpartition(":")
-            ns = ns or re.sub(r"^//[^/]*/", "", prefix)
-        cmd = ["pywbemcli", "-s", server, *words.split(), obj]
-        for arg, opt in options:
-            if args.get(arg):
-                cmd += [opt, str(args[arg])]
-        if names_only:
-            cmd.append("--names-only")
-        if op in ("EnumerateInstances", "OpenEnumerateInstances") and \
-                args.get("DeepInheritance") is True:
-            cmd.append("--di")
-        if op == "GetClass":
-            if args.get("LocalOnly") is True:
-                cmd.append("--lo")
-            if args.get("IncludeQualifiers") is False:
-                cmd.append("--nq")
-    if ns:
-        cmd += ["-n", str(ns)]
-    return shlex.join(cmd)
-
-
-#: options that say where results go, not what is checked: left out of Reproduce
-_OUTPUT_OPTIONS = {"--conformance-json", "--conformance-report", "--conformance-waivers",
-                   "--wbem-operation-log", "--junitxml"}
-
-
-def _option_args(doc):
-    """The run's options as command-line arguments (the document records them
-    as given, paths made absolute, secrets never), minus where results went."""
-    out = []
-    for name, value in (doc.get("options") or {}).items():
-        if not name.startswith("--") or name in _OUTPUT_OPTIONS:
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            out += [name] if item is True else [name, str(item)]
-    return out
-
-
-def _pytest_command(doc, test, target):
-    """The pytest command that runs this one test again with the run's options,
-    from any working directory (the test's file is named by its absolute path)."""
-    if not test:
-        return None
-    where, sep, rest = test.partition("::")
-    rootdir = (doc.get("run") or {}).get("rootdir")
-    if rootdir and not Path(where).is_absolute():
-        where = str(Path(rootdir) / where)
-    cmd = ["pytest", where + sep + rest, *_option_args(doc)]
-    if _is_url(target) and "--wbem-url" not in cmd:
-        cmd += ["--wbem-url", target]
-    return shlex.join(cmd)
-
-
 # -- view model --------------------------------------------------------------
 
 def _fmt_args(args):
@@ -257,12 +150,12 @@ def _record_view(doc, rid, label, rec, anchor, target):
             shown.append({
                 "operation": ev.get("operation"), "arguments": _fmt_args(ev.get("arguments")),
                 "outcome": ev.get("outcome"), "result": _clip(ev.get("result"), 1000),
-                "command": pywbemcli_command(target, ev) if _is_url(target) else None,
+                "command": pywbemcli_command(target, ev) if is_url(target) else None,
             })
         view["evidence"] = shown
         view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE) + \
             int(rec.get("evidence_left_out") or 0)
-        view["pytest"] = _pytest_command(doc, rec.get("test"), target)
+        view["pytest"] = pytest_command(doc, rec.get("test"), target)
         # the operation that shows the failure best: the first that did not
         # succeed, else the last one issued
         commands = [e for e in shown if e["command"]]
@@ -454,7 +347,7 @@ def _build(doc, baseline):
         ("Duration", f"{doc.get('duration_seconds', 0):.1f} s"
          + (f", {ops['total']} operations" if ops.get("total") is not None else "")
          + (f" ({ops['writes']} of them writes: the suite's own probes, "
-            + ("allowed by --wbem-allow-writes)" if _is_url(target) else
+            + ("allowed by --wbem-allow-writes)" if is_url(target) else
                "which the embedded mock allows)") if ops.get("writes") else "")),
         ("Suite version", f"{doc.get('tool', 'wbemconform')} {doc.get('suite_version', '?')}"),
         ("Checked", (f"{len(reqs)} requirements on the target, "
@@ -468,7 +361,7 @@ def _build(doc, baseline):
         "details": details, "waivers": waivers, "setup_error": setup_error,
         "load_failures": doc.get("load_failures") or [],
         "verdicts": VERDICTS, "verdict_text": VERDICT_TEXT, "levels": LEVELS,
-        "is_url": _is_url(target),
+        "is_url": is_url(target),
         "diff": _diff(doc, baseline, {(d["id"], r["label"]): r["anchor"]
                                       for d in details for r in d["records"]})
         if baseline is not None else None,

@@ -10,7 +10,7 @@ tests), the benchmarks, and tools.
 from __future__ import annotations
 
 from .session import Session
-from .target import TargetOptions
+from .options import TargetOptions
 
 __all__ = ["run_catalog", "run_session"]
 
@@ -28,4 +28,4 @@ def run_catalog(options: TargetOptions | None = None, *, target=None, only=None)
     """(Results, Observations) of :func:`run_session` (None observations when
     the target could not be used: ``results.setup_error`` says why)."""
     session = run_session(options, target=target, only=only)
-    return session.results, session._obs
+    return session.results, session.discovered

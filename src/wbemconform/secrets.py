@@ -7,7 +7,7 @@ description, a profile name, an HTTP error body) therefore cannot make the
 suite publish them, not even truncated, quoted, escaped or base64-encoded.
 
 :func:`split_userinfo` is the one place that says where a URL's user name and
-password are; the transport (:mod:`wbemconform.transport`) parses
+password are; the transport (:mod:`wbemconform.targets.transport`) parses
 ``--wbem-url`` with it, so the password the transport sends and the one
 scrubbed here are always the same.
 """

@@ -35,30 +35,27 @@ The rules the engine enforces:
 from __future__ import annotations
 
 import gc
-import json
-import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .atomic import write_text
+from . import run_files
 from .catalog import Requirement, catalog
-from .checks import Verdict, capture_judges, has_check, run_check, variants
+from .gate import GATE_ABORTED, GATE_FAILED, GATE_PASSED, Gate, decide  # noqa: F401 (re-exported)
+from .checks import Verdict, capture_judges, run_check, variants
 from .observe import Observations
 from .results import TARGET_SUBJECT, Results
 from .safe_text import neutralize
 from .secrets import Secrets
-from .target import (ServerError, TargetOptions, TargetSetupError,
-                     WriteRefused, is_write, open_target, redact_url)
+from .options import TargetOptions, redact_url
+from .targets import open_target
+from .targets.base import ServerError, TargetSetupError, WriteRefused
 from .waivers import find_waiver
 
 __all__ = ["Session", "SetupFailed", "Gate", "RunOptions", "PROPERTY_VARIANT",
            "GATE_PASSED", "GATE_FAILED", "GATE_ABORTED"]
 
 PROPERTY_VARIANT = "property-based"
-GATE_PASSED, GATE_FAILED, GATE_ABORTED = "passed", "failed", "aborted"
-#: verdicts that show a check examined the target
-EXAMINED = ("pass", "fail", "error")
 #: the collector's first threshold during a run: the checks allocate many
 #: short-lived paths; collecting every 700 allocations (Python's default)
 #: walks the young objects far more often than it finds garbage
@@ -85,29 +82,6 @@ class RunOptions:
     json_path: str | None = None
     report_path: str | None = None
     oplog_path: str | None = None
-
-
-@dataclass
-class Gate:
-    """The CI gate's decision, with its reasons."""
-
-    status: str  # passed | failed | aborted
-    reasons: list = field(default_factory=list)
-    failures: list = field(default_factory=list)  # [(requirement, subject, verdict)]
-
-    @property
-    def passed(self):
-        return self.status == GATE_PASSED
-
-    def summary(self):
-        if self.status == GATE_PASSED:
-            return "PASSED"
-        return f"{self.status.upper()}: " + "; ".join(self.reasons)
-
-    def as_dict(self):
-        return {"passed": self.passed, "status": self.status, "reasons": list(self.reasons),
-                "failures": [{"requirement": r, "subject": s, "verdict": v}
-                             for r, s, v in self.failures]}
 
 
 class _RunBudget(ServerError):
@@ -181,6 +155,12 @@ class Session:
     def target(self):
         """The open target (None until opened, or when it could not be)."""
         return self._target
+
+    @property
+    def discovered(self) -> Observations | None:
+        """What discovery found, or None before discovery (or when the target
+        could not be used); never starts discovery."""
+        return self._obs
 
     @property
     def observations(self) -> Observations:
@@ -424,29 +404,8 @@ class Session:
             self.abort_reasons.append(reason)
 
     def gate(self) -> Gate:
-        reasons = []
-        if self.setup_error:
-            reasons.append(f"the target could not be used: {self.setup_error}")
-        reasons += [r for r in self.abort_reasons if r not in reasons]
-        examined = sum(1 for recs in self.results.records.values()
-                       for rec in recs.values() if rec.verdict in EXAMINED)
-        if not reasons and examined == 0:
-            reasons.append("no check examined the target (nothing ran, or every check "
-                           "was skipped or not applicable)")
-        failures = self.results.gate_failures()
-        if reasons:
-            return Gate(GATE_ABORTED, reasons, failures)
-        if failures:
-            must = sorted({r for r, _, v in failures if v == "fail"})
-            errored = sorted({r for r, _, v in failures if v == "error"})
-            out = []
-            if must:
-                out.append("MUST requirement(s) failed: " + ", ".join(must))
-            if errored:
-                out.append("check(s) could not run (errors cannot be waived): "
-                           + ", ".join(errored))
-            return Gate(GATE_FAILED, out, failures)
-        return Gate(GATE_PASSED, [], [])
+        """The CI gate's decision now (wbemconform.gate.decide)."""
+        return decide(self.results, self.setup_error, self.abort_reasons)
 
     # -- output ---------------------------------------------------------------------
 
@@ -462,91 +421,25 @@ class Session:
             return self.scrub(redact_url(self.options.url))
         return "embedded mock"
 
+    # the results files: wbemconform.run_files
     def operations(self):
         """(total, by requirement, writes sent to the target)."""
-        calls = self._target.calls if self._target is not None else []
-        by_req = Counter(c.requirement or "discovery" for c in calls)
-        writes = sum(1 for c in calls if is_write(c.operation, [c.args.get("arg0")])
-                     and c.outcome != "refused")
-        return {"total": len(calls), "by_requirement": dict(by_req), "writes": writes}
+        return run_files.operations(self)
 
     def document(self, pending=None):
-        """The ``--conformance-json`` document of this run; with ``pending`` (a
-        reason), the document of a run that has not finished: gate aborted."""
-        obs = self._obs
-        target = self._target
-        gate = Gate(GATE_ABORTED, [self.scrub(pending)]) if pending else self.gate()
-        return self.results.to_json(
-            target=self.description(),
-            flavor=obs.flavor if obs else None,
-            flavor_reason=obs.flavor_reason if obs else None,
-            interop_namespace=obs.interop_ns if obs else None,
-            server=self._server_info(),
-            operations=self.operations(),
-            load_failures=[self.scrub(f) for f in target.load_failures] if target else [],
-            load_warnings=[self.scrub(w) for w in getattr(target, "load_warnings", ())]
-            if target else [],
-            waivers=self.waivers, options=self._scrubbed(self.command_options),
-            gate=gate, run=self.context, not_judged=self.not_judged,
-            tls=getattr(target, "tls_description", None) if target else None)
-
-    def _scrubbed(self, value):
-        if isinstance(value, dict):
-            return {k: self._scrubbed(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._scrubbed(v) for v in value]
-        return self.scrub(value)
-
-    def _server_info(self):
-        info = self._obs.server_info if self._obs is not None else {}
-        return {k: self.scrub(v) for k, v in info.items()}
+        """The ``--conformance-json`` document of this run (see run_files)."""
+        return run_files.document(self, pending)
 
     def outputs(self):
         """[(option, path)] of the result files this run writes."""
-        ro = self.run_options
-        return [(opt, path) for opt, path in (
-            ("--conformance-json", ro.json_path), ("--conformance-report", ro.report_path),
-            ("--wbem-operation-log", ro.oplog_path)) if path]
+        return run_files.outputs(self)
 
     def operation_log(self):
-        """The operation log's text: one JSON line per operation issued, each
-        value scrubbed before it is encoded."""
-        if self._target is None:
-            return ""
-        scrub = self.secrets.scrub
-        lines = []
-        for c in self._target.calls:
-            entry = {"operation": c.operation,
-                     "arguments": {k: scrub(v) for k, v in c.args.items()},
-                     "outcome": c.outcome, "result": scrub(c.summary),
-                     "requirement": c.requirement, "seconds": round(c.seconds, 6)}
-            lines.append(scrub(json.dumps(entry, default=str)) + "\n")
-        return "".join(lines)
+        return run_files.operation_log(self)
 
     def write_outputs(self, pending=None):
-        """Write the JSON, HTML report and operation log the options ask for,
-        each atomically (:mod:`wbemconform.atomic`). With ``pending`` (a
-        reason), write the results of a run that has not finished -- ABORTED,
-        with that reason -- and an empty operation log: what a killed run
-        leaves behind. Returns (paths written, one-line problems)."""
-        written, problems = [], []
-        doc = None
-        for option, path in self.outputs():
-            try:
-                if option == "--wbem-operation-log":
-                    text = "" if pending else self.operation_log()
-                elif option == "--conformance-json":
-                    doc = doc or json.loads(json.dumps(self.document(pending), default=str))
-                    text = json.dumps(doc, indent=1)
-                else:
-                    from .report import render_report
-                    doc = doc or json.loads(json.dumps(self.document(pending), default=str))
-                    text = render_report(doc)
-                write_text(path, text)
-                written.append(path)
-            except OSError as exc:
-                problems.append(f"{option} {path}: cannot write: {exc.strerror or exc}")
-        return written, problems
+        """Write the results files (see run_files.write); (written, problems)."""
+        return run_files.write(self, pending)
 
 
 def _distinct(found, scrub):
@@ -571,17 +464,3 @@ def _distinct(found, scrub):
             label = f"{label} (#{seen[label]} of {again[label]})"
         numbered.append((label, subject))
     return numbered
-
-
-def check_positive_seconds(name, value):
-    """A float option that must be a finite number > 0; ValueError naming it."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} {value!r}: expected a number of seconds > 0") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} {value!r}: expected a number of seconds > 0")
-    return number
-

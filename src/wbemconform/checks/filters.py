@@ -12,9 +12,9 @@ MSFT_TargetNamespace exists for; it is its own requirement, RC-4.
 
 from __future__ import annotations
 
-from ..observe import RP, ns_key
+from ..observe import RP
 from . import Judge, check, not_applicable
-from .traversal import SAMPLE, _call, _keys
+from ._common import SAMPLE, call_text, keyed, ns_key, see_sampled
 
 
 def _local(obs, path):
@@ -53,7 +53,7 @@ def _judge_filter(j, out, call, cls, want, ns):
     if not out.ok:
         j.fail(f"{call} fails with {out.error_name}: {out.error.status_description}", out)
         return
-    got = _keys(out.value, ns)
+    got = keyed(out.value, ns)
     for key in sorted(want.keys() - got.keys()):
         j.fail(f"{call} misses {want[key]}", out)
     for key in sorted(got.keys() - want.keys()):
@@ -70,7 +70,7 @@ def _from_profiles(obs, assoc, j, local):
         j.see(base)
         if not base.ok or not base.value:
             continue  # TR-1 reports it
-        elements = {k: p for k, p in _keys(base.value, ns).items() if _local(obs, p) == local}
+        elements = {k: p for k, p in keyed(base.value, ns).items() if _local(obs, p) == local}
         probes = {}
         if local:
             probes = _filter_probes(obs, elements, ns, defined_here=True)
@@ -81,7 +81,7 @@ def _from_profiles(obs, assoc, j, local):
         for cls, want in probes.items():
             tried += 1
             out = obs.forward(assoc, prof, ResultClass=cls)
-            _judge_filter(j, out, _call("AssociatorNames", prof.label,
+            _judge_filter(j, out, call_text("AssociatorNames", prof.label,
                                         AssocClass=obs.filter_class(assoc, ns),
                                         ResultClass=cls), cls, want, ns)
     return tried
@@ -113,12 +113,11 @@ def resultclass_from_element(obs, assoc):
             continue  # a class the request namespace does not define: see RC-4
         tried += 1
         out = obs.reverse(assoc, elem, ResultClass=RP)
-        if len(j.evidence) < 12:
-            j.see(out)
+        see_sampled(j, out)
         if not out.ok:
-            j.failed_call(_call("AssociatorNames", elem, ResultClass=RP), out)
+            j.failed_call(call_text("AssociatorNames", elem, ResultClass=RP), out)
             continue
-        got = _keys(out.value, obs.interop_ns)
+        got = keyed(out.value, obs.interop_ns)
         for pk in sorted(profiles):
             if pk not in got:
                 j.fail(f"AssociatorNames({elem}, ResultClass={RP}) does not return "
@@ -145,7 +144,7 @@ def resultclass_filters(obs, assoc):
             continue  # the elements are profiles themselves: RP would match
         tried += 1
         out = obs.forward(assoc, prof, ResultClass=RP)
-        _expect_nothing(j, out, _call("AssociatorNames", prof.label, ResultClass=RP),
+        _expect_nothing(j, out, call_text("AssociatorNames", prof.label, ResultClass=RP),
                         "the elements are not registered profiles")
     for ek, (elem, profiles_of) in list(elements.items())[:SAMPLE]:
         base = obs.reverse(assoc, elem)
@@ -155,7 +154,7 @@ def resultclass_filters(obs, assoc):
             continue
         tried += 1
         out = obs.reverse(assoc, elem, ResultClass=elem.classname)
-        _expect_nothing(j, out, _call("AssociatorNames", elem, ResultClass=elem.classname),
+        _expect_nothing(j, out, call_text("AssociatorNames", elem, ResultClass=elem.classname),
                         f"no profile is a {elem.classname}")
     if tried == 0:
         return not_applicable("no traversal returned anything a non-matching ResultClass "
@@ -195,7 +194,7 @@ def resultclass_across_namespaces(obs, assoc):
                 continue  # defined where the element lives: RC-2's kind of filter
             tried += 1
             out = obs.reverse(assoc, elem, ResultClass=cls)
-            _judge_filter(j, out, _call("AssociatorNames", elem, ResultClass=cls), cls,
+            _judge_filter(j, out, call_text("AssociatorNames", elem, ResultClass=cls), cls,
                           want, obs.interop_ns)
     if tried == 0 and not j.problems:
         return not_applicable("no traversal across namespaces answered to filter "

@@ -22,9 +22,9 @@ organization of the scoping (referencing) profile.
 
 from __future__ import annotations
 
-from ..observe import path_key
 from ..profiledefs import AUTONOMOUS, COMPONENT
 from . import Judge, check, not_applicable
+from ._common import path_key
 from .methodology import kind_text
 
 MAX_CYCLES = 5

@@ -11,8 +11,9 @@ namespace is one of them (pywbem issue 1430: a server that left it out).
 
 from __future__ import annotations
 
-from ..observe import RP, ns_key
+from ..observe import RP
 from . import Judge, Verdict, check, not_applicable
+from ._common import ns_key
 
 PREFERRED = "interop"
 #: DSP1033 1.1's deprecated standard names, as compared (no leading "/")

@@ -6,10 +6,11 @@ import re
 
 from pywbem import CIMInstanceName
 
-from ..observe import RP, path_key
+from ..observe import RP
 from ..pywbem_server import logged_wbem_server
-from ..target import ServerError, WriteRefused
+from ..targets.base import ServerError, WriteRefused
 from . import Judge, check, not_applicable
+from ._common import path_key, with_namespace
 
 REQUIRED = ("InstanceID", "RegisteredName", "RegisteredOrganization", "RegisteredVersion")
 ORG_OTHER, ORG_DMTF = 1, 2
@@ -145,16 +146,11 @@ def referenced_profiles(obs, _subject):
             j.fail(f"{inst.path}: Antecedent and Dependent are the same profile")
         for role, ref in (("Antecedent", ante), ("Dependent", dep)):
             if obs.profile_by_key(path_key(ref, obs.interop_ns)) is None:
-                got = obs.op("GetInstance", ref if ref.namespace else _ns(ref, obs.interop_ns))
+                got = obs.op("GetInstance", ref if ref.namespace else
+                             with_namespace(ref, obs.interop_ns))
                 j.fail(f"{inst.path}: {role} {ref} is not a registered profile of "
                        f"{obs.interop_ns}", got)
     return j.verdict(f"{len(out.value)} CIM_ReferencedProfile instance(s) link registered profiles")
-
-
-def _ns(path, ns):
-    out = path.copy()
-    out.namespace = ns
-    return out
 
 
 @check("CI-1")

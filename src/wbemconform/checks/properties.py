@@ -10,22 +10,22 @@ whose message names the smallest case hypothesis found.
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from pywbem import CIMClass, CIMError, CIMInstance, CIMQualifier
 
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis.control import currently_in_test_context
-from hypothesis import strategies as st
-
+from ..hypothesis_profiles import active
 from ..namespaces import parse_namespace
-from ..target import ServerError
-from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations, ns_key, path_key
+from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations
+from ..targets.base import ServerError
 from . import Judge, check, not_applicable
+from ._common import ns_key, path_key, see_sampled, with_namespace
 from .profiles import unique_triple
 
-__all__ = ["PROPERTY_CHECKS", "property_check", "VARIANT"]
+__all__ = ["property_check", "VARIANT"]
 
 VARIANT = "property-based"
-PROPERTY_CHECKS = {}
 
 #: classes of unrelated hierarchies a filter may name (those the request's
 #: namespace defines are used)
@@ -36,8 +36,7 @@ UNRELATED = ("CIM_RegisteredProfile", "CIM_Namespace", "CIM_ObjectManager",
 def property_check(req_id):
     """Register a property-based check (the ``property-based`` variant)."""
     def register(fn):
-        PROPERTY_CHECKS[req_id] = check(req_id, VARIANT)(fn)
-        return fn
+        return check(req_id, VARIANT)(fn)
     return register
 
 
@@ -74,10 +73,10 @@ def _run(test, j, what, shared_by=1):
         bound = {"max_examples": NESTED_EXAMPLES}
     elif shared_by > 1:
         bound = {"max_examples": max(MIN_SHARED_EXAMPLES,
-                                     settings.default.max_examples // shared_by)}
+                                     active().max_examples // shared_by)}
     try:
-        settings(suppress_health_check=list(HealthCheck), database=None, deadline=None,
-                 **bound)(test)()
+        settings(parent=active(), suppress_health_check=list(HealthCheck), database=None,
+                 deadline=None, **bound)(test)()
     except AssertionError as exc:
         j.fail(f"{what}: {exc}")
     except _Abandoned as stop:
@@ -150,8 +149,7 @@ def _filters_equal_client_side(obs, assoc, local):
                                         Role=PROFILE_ROLE, ResultRole=ELEMENT_ROLE).items()
                   if v}
         got = obs.op("AssociatorNames", profile.path, **kwargs)
-        if len(j.evidence) < 12:
-            j.see(got)
+        see_sampled(j, got)
         call = ", ".join(f"{k}={v}" for k, v in kwargs.items())
         assert got.ok, (f"AssociatorNames({profile.label}, {call}) failed: "
                         f"{got.error_name}: {got.error.status_description}")
@@ -272,22 +270,18 @@ def duplicates_flagged(obs, profile):
         new["RegisteredVersion"] = base.get("RegisteredVersion") if duplicate \
             else f"{base.get('RegisteredVersion')}-{version}"
         path = obs.target.call("CreateInstance", new, namespace=obs.interop_ns)
+        if not path.namespace:
+            path = with_namespace(path, obs.interop_ns)
         try:
             fresh = Observations(obs.target, obs.interop_ns, "auto")
-            probe = next(p for p in fresh.all_profiles if p.key == path_key(
-                path if path.namespace else _ns(path, obs.interop_ns)))
+            probe = next(p for p in fresh.all_profiles if p.key == path_key(path))
             flagged = unique_triple(fresh, probe).status == "fail"
             assert flagged == duplicate, (
                 f"a profile {'repeating' if duplicate else 'not repeating'} the triple of "
                 f"{profile.label} was {'flagged' if flagged else 'not flagged'} by RP-3")
         finally:
-            obs.target.call("DeleteInstance", path if path.namespace else _ns(path, obs.interop_ns))
+            obs.target.call("DeleteInstance", path)
 
     _run(test, j, "RP-3 on generated profiles", shared_by=len(obs.profiles))
     return j.verdict(f"{counter[0]} generated profiles: RP-3 flags exactly the duplicates")
 
-
-def _ns(path, ns):
-    out = path.copy()
-    out.namespace = ns
-    return out

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pywbem import CIMError, CIMInstance
-from pywbem import CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED
+from pywbem import (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, CIMError,
+                    CIMInstance)
 
-from ..observe import ECTP, FROM_ELEMENT, ns_key, path_key
-from ..target import WriteRefused
+from ..observe import ECTP, FROM_ELEMENT
+from ..targets.base import WriteRefused
 from . import Judge, check, not_applicable
-from .traversal import _missing_like
+from ._common import missing_like, ns_key, path_key, see_sampled, with_namespace
 
 QUERY_REFUSALS = (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
@@ -75,13 +75,13 @@ def get_matches_enumeration(obs, assoc):
         j.see(listing)
         if not listing.ok:
             continue
-        obs.prefetch([("GetInstance", (_gettable(inst.path, ns),), {}) for inst in listing.value])
+        obs.prefetch([("GetInstance", (with_namespace(inst.path, ns),), {})
+                      for inst in listing.value])
         for inst in listing.value:
-            path = _gettable(inst.path, ns)
+            path = with_namespace(inst.path, ns)
             got = obs.op("GetInstance", path)
             checked += 1
-            if len(j.evidence) < 12:
-                j.see(got)
+            see_sampled(j, got)
             if not got.ok:
                 j.fail(f"GetInstance({path}) failed: {got.error.status_code_name}: "
                        f"{got.error.status_description}", got)
@@ -203,12 +203,10 @@ def writes_refused(obs, assoc):
         if not listing.ok or not listing.value:
             continue
         victim = listing.value[0]
-        path = victim.path.copy()
-        path.namespace = path.namespace or ns
-        path.host = None
+        path = with_namespace(victim.path, ns)
         copy = CIMInstance(victim.classname, properties=dict(victim.items()))
         element = victim.get("ManagedElement")
-        fresh = _missing_like(element) if element is not None else None
+        fresh = missing_like(element) if element is not None else None
         if fresh is not None:  # a new pair, so that "already exists" is no refusal
             copy["ManagedElement"] = fresh
         attempts = (("CreateInstance", (copy,), {"namespace": ns}),
@@ -227,14 +225,6 @@ def writes_refused(obs, assoc):
     if tried == 0:
         return not_applicable("no association instance to try writes on (see PR-1)")
     return j.verdict(f"{tried} write operation(s) on association instances refused")
-
-
-def _gettable(path, ns):
-    """An enumerated path as GetInstance is asked for it: in its namespace, no host."""
-    out = path.copy()
-    out.namespace = out.namespace or ns
-    out.host = None
-    return out
 
 
 def _with_path(inst, path):

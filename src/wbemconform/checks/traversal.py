@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from pywbem import CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED, CIMInstanceName
 
-from ..observe import ELEMENT_ROLE, FROM_ENUMERATION, PROFILE_ROLE, ns_key, path_key
+from ..observe import ELEMENT_ROLE, FROM_ENUMERATION, PROFILE_ROLE
 from . import Judge, check, not_applicable
+from ._common import (
+    SAMPLE,
+    call_text,
+    keyed,
+    missing_like,
+    ns_key,
+    path_key,
+    see_sampled,
+)
 
-SAMPLE = 10  # elements probed where one call per element adds nothing new
 NO_SUCH_ROLE = "WbemconformNoSuchRole"
-
-
-def _keys(paths, ns):
-    return {path_key(p, ns): p for p in paths or []}
 
 
 def _diff(j, what, got, want, evidence, allowed=None, extra_text="which is not expected"):
@@ -33,11 +37,6 @@ def _diff(j, what, got, want, evidence, allowed=None, extra_text="which is not e
         j.fail(f"{what} misses {want[key]}", evidence)
     for key in sorted(got.keys() - allowed.keys()):
         j.fail(f"{what} returns {got[key]}, {extra_text}", evidence)
-
-
-def _call(op, source, **kw):
-    shown = ", ".join(f"{k}={v}" for k, v in kw.items() if v is not None)
-    return f"{op}({source}{', ' + shown if shown else ''})"
 
 
 def _allowed_profiles(obs, assoc, element):
@@ -69,7 +68,7 @@ def forward_traversal(obs, assoc):
         fwd = obs.forward(assoc, prof)
         j.see(fwd)
         if not fwd.ok:
-            j.failed_call(_call("AssociatorNames", prof.label,
+            j.failed_call(call_text("AssociatorNames", prof.label,
                                 AssocClass=obs.filter_class(assoc, ns), Role=PROFILE_ROLE,
                                 ResultRole=ELEMENT_ROLE), fwd)
             continue
@@ -78,7 +77,7 @@ def forward_traversal(obs, assoc):
             if not path.namespace:
                 j.fail(f"{path} comes back without a namespace", fwd)
         if enumerated:
-            _diff(j, f"AssociatorNames from {prof.label}", _keys(fwd.value, ns),
+            _diff(j, f"AssociatorNames from {prof.label}", keyed(fwd.value, ns),
                   obs.expected_elements(assoc, prof), fwd,
                   allowed=_allowed_elements(obs, assoc, prof),
                   extra_text="which no association instance links to it")
@@ -96,13 +95,12 @@ def reverse_traversal(obs, assoc):
     obs.prefetch_reverse(assoc, [elem for elem, _ in elements.values()])
     for ek, (elem, profiles) in elements.items():
         rev = obs.reverse(assoc, elem)
-        if len(j.evidence) < 12:
-            j.see(rev)
+        see_sampled(j, rev)
         if not rev.ok:
-            j.failed_call(_call("AssociatorNames", elem, AssocClass=obs.filter_class(
+            j.failed_call(call_text("AssociatorNames", elem, AssocClass=obs.filter_class(
                 assoc, elem.namespace), Role=ELEMENT_ROLE, ResultRole=PROFILE_ROLE), rev)
             continue
-        got = _keys(rev.value, elem.namespace)
+        got = keyed(rev.value, elem.namespace)
         for path in rev.value:
             if not path.namespace or ns_key(path.namespace) != ns_key(obs.interop_ns):
                 j.fail(f"from {elem}: {path} is not in the interop namespace {obs.interop_ns}", rev)
@@ -131,8 +129,7 @@ def both_sides_agree(obs, assoc):
     obs.prefetch_reverse(assoc, [elem for elem, _ in elements.values()])
     for ek, (elem, _) in elements.items():
         rev = obs.reverse(assoc, elem)
-        if len(j.evidence) < 12:
-            j.see(rev)
+        see_sampled(j, rev)
         for path in (rev.value or []) if rev.ok else []:
             reverse[(path_key(path, ns), ek)] = (path, elem)
     # every enumerated pair is seen from both ends ...
@@ -205,7 +202,7 @@ def strategies_agree(obs, assoc):
         j.see(base)
         if not base.ok:
             continue  # TR-1 reports it
-        want = _keys(base.value, ns)
+        want = keyed(base.value, ns)
         roles = {"Role": PROFILE_ROLE, "ResultRole": ELEMENT_ROLE}
         obs.prefetch([("Associators", (prof.path,), dict(AssocClass=filt, **roles))]
                      + [(op, (prof.path,), {"ResultClass": filt, "Role": PROFILE_ROLE})
@@ -227,11 +224,11 @@ def strategies_agree(obs, assoc):
                 j.failed_call(f"{label} from {prof.label}", out)
                 continue
             _diff(j, f"{label} from {prof.label} (vs AssociatorNames)",
-                  _keys([p for p in paths if isinstance(p, CIMInstanceName)], ns), want, out)
+                  keyed([p for p in paths if isinstance(p, CIMInstanceName)], ns), want, out)
         unfiltered = obs.op("AssociatorNames", prof.path)
         j.see(unfiltered)
         if unfiltered.ok:
-            every = _keys(unfiltered.value, ns)
+            every = keyed(unfiltered.value, ns)
             for key in sorted(want.keys() - every.keys()):
                 j.fail(f"unfiltered AssociatorNames from {prof.label} misses {want[key]}, "
                        "which the filtered call returns", unfiltered)
@@ -246,8 +243,8 @@ def strategies_agree(obs, assoc):
             j.failed_call(f"ReferenceNames from {elem}", refs)
             continue
         _diff(j, f"ReferenceNames from {elem} (vs AssociatorNames)",
-              _keys([r.keybindings.get(PROFILE_ROLE) for r in refs.value], ns),
-              _keys(rev.value, ns), refs)
+              keyed([r.keybindings.get(PROFILE_ROLE) for r in refs.value], ns),
+              keyed(rev.value, ns), refs)
     if not compared:
         return not_applicable("no traversal answered to compare with (see TR-1, TR-2)")
     return j.verdict("Associators, References and ReferenceNames agree with AssociatorNames, "
@@ -272,7 +269,7 @@ def roles_filter(obs, assoc):
             continue  # TR-1 reports it
         tried += 1
         filt = obs.filter_class(assoc, ns)
-        want = _keys(base.value, ns)
+        want = keyed(base.value, ns)
         as_element = _allowed_profiles(obs, assoc, prof.path)
         probes = (
             ({"Role": PROFILE_ROLE}, want, "the declared Role alone"),
@@ -289,10 +286,10 @@ def roles_filter(obs, assoc):
                          {"ResultClass": filt, "Role": NO_SUCH_ROLE})])
         for roles, expect, what in probes:
             out = obs.op("AssociatorNames", prof.path, AssocClass=filt, **roles)
-            _judge_role_probe(j, out, _call("AssociatorNames", prof.label, AssocClass=filt,
+            _judge_role_probe(j, out, call_text("AssociatorNames", prof.label, AssocClass=filt,
                                             **roles), what, expect, ns)
         refs = obs.op("ReferenceNames", prof.path, ResultClass=filt, Role=NO_SUCH_ROLE)
-        _judge_role_probe(j, refs, _call("ReferenceNames", prof.label, ResultClass=filt,
+        _judge_role_probe(j, refs, call_text("ReferenceNames", prof.label, ResultClass=filt,
                                          Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
     for ek, (elem, profs) in elements:
         base = obs.reverse(assoc, elem)
@@ -301,11 +298,11 @@ def roles_filter(obs, assoc):
         tried += 1
         filt = obs.filter_class(assoc, elem.namespace)
         out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=ELEMENT_ROLE)
-        _judge_role_probe(j, out, _call("AssociatorNames", elem, AssocClass=filt,
+        _judge_role_probe(j, out, call_text("AssociatorNames", elem, AssocClass=filt,
                                         Role=ELEMENT_ROLE),
-                          "the declared Role alone", _keys(base.value, ns), ns)
+                          "the declared Role alone", keyed(base.value, ns), ns)
         out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=NO_SUCH_ROLE)
-        _judge_role_probe(j, out, _call("AssociatorNames", elem, AssocClass=filt,
+        _judge_role_probe(j, out, call_text("AssociatorNames", elem, AssocClass=filt,
                                         Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
     if not tried:
         return not_applicable("no traversal answered to filter (see TR-1, TR-2)")
@@ -318,7 +315,7 @@ def _judge_role_probe(j, out, call, what, expect, ns):
         j.fail(f"{call} ({what}) fails with {out.error_name}: {out.error.status_description}; "
                "a role filter is not an error", out)
         return
-    got = _keys(out.value, ns)
+    got = keyed(out.value, ns)
     if got.keys() != expect.keys():
         extra = sorted(got.keys() - expect.keys())
         missing = sorted(expect.keys() - got.keys())
@@ -382,19 +379,19 @@ def pulls_agree(obs, assoc):
             pulled = obs.pull("OpenAssociatorInstancePaths", prof.path, **kw)
             classic = obs.op("AssociatorNames", prof.path, **kw)
             compared += _pull_pair(
-                obs, j, _call("OpenAssociatorInstancePaths", prof.label, **kw)
+                obs, j, call_text("OpenAssociatorInstancePaths", prof.label, **kw)
                 + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
         for name, kw in (("ResultClass", {"ResultClass": filt}), ("Role", {"Role": PROFILE_ROLE})):
             pulled = obs.pull("OpenReferenceInstancePaths", prof.path, **kw)
             classic = obs.op("ReferenceNames", prof.path, **kw)
             compared += _pull_pair(
-                obs, j, _call("OpenReferenceInstancePaths", prof.label, **kw)
+                obs, j, call_text("OpenReferenceInstancePaths", prof.label, **kw)
                 + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
     for ek, (elem, _) in elements:
         filt = obs.filter_class(assoc, elem.namespace)
         pulled = obs.pull("OpenAssociatorInstancePaths", elem, AssocClass=filt)
         classic = obs.op("AssociatorNames", elem, AssocClass=filt)
-        compared += _pull_pair(obs, j, _call("OpenAssociatorInstancePaths", elem,
+        compared += _pull_pair(obs, j, call_text("OpenAssociatorInstancePaths", elem,
                                              AssocClass=filt) + " (the AssocClass filter)",
                                pulled, classic, ns, unsupported=unsupported)
     for side in assoc.sides:
@@ -424,23 +421,12 @@ def _result_class_in(obs, ns, paths):
 
 # -- error paths ----------------------------------------------------------------------
 
-def _missing_like(path, marker="wbemconform-no-such-instance"):
-    """A path of the same class whose string keys no instance has."""
-    out = path.copy()
-    changed = False
-    for name, value in path.keybindings.items():
-        if isinstance(value, str):
-            out.keybindings[name] = marker
-            changed = True
-    return out if changed else None
-
-
 @check("ER-1")
 def getinstance_of_nothing(obs, _subject):
     if not obs.all_profiles:
         return not_applicable("no registered profile to derive a nonexistent one from")
     j = Judge()
-    probes = [_missing_like(obs.all_profiles[0].path)]
+    probes = [missing_like(obs.all_profiles[0].path)]
     for assoc in obs.associations:
         if assoc.decl(obs.interop_ns) is None:
             continue
@@ -448,7 +434,7 @@ def getinstance_of_nothing(obs, _subject):
         if listing.ok and listing.value:
             path = listing.value[0].copy()
             me = path.keybindings.get(ELEMENT_ROLE)
-            fake = _missing_like(me) if isinstance(me, CIMInstanceName) else None
+            fake = missing_like(me) if isinstance(me, CIMInstanceName) else None
             if fake is not None:
                 path.keybindings[ELEMENT_ROLE] = fake
                 path.namespace = path.namespace or obs.interop_ns
@@ -470,9 +456,9 @@ def associators_of_nothing(obs, assoc):
     j = Judge()
     probes = []
     for prof in obs.linked_profiles(assoc)[:1]:
-        probes.append(_missing_like(prof.path))
+        probes.append(missing_like(prof.path))
     for _, (elem, _) in list(obs.element_pairs(assoc).items())[:1]:
-        probes.append(_missing_like(elem))
+        probes.append(missing_like(elem))
     probes = [p for p in probes if p is not None]
     if not probes:
         return not_applicable("no profile or element to derive a nonexistent one from")

@@ -70,10 +70,9 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 #: Temporary files older than this are left-overs of a run that died.
 _STALE_TMP_SECONDS = 3600
 
-#: The modules whose code decides what a load produces.
-_SOURCE_MODULES = ("mof.py", "namespaces.py", "paths.py", "mock/__init__.py",
-                   "mock/broker.py", "mock/providers.py", "mock/checks.py", "mock/dmtf.py",
-                   "mock/cache.py")
+#: The modules whose code decides what a load produces (glob patterns under
+#: the package folder: a module added to these packages is covered).
+_SOURCE_MODULES = ("mof/*.py", "namespaces.py", "paths.py", "mock/*.py", "mock/broker/*.py")
 
 
 @contextmanager
@@ -106,11 +105,14 @@ def project_versions():
 def _source_digest():
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for rel in _SOURCE_MODULES:
-        try:
-            digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
-        except OSError:
-            digest.update(rel.encode() + b"\0missing\0")
+    for pattern in _SOURCE_MODULES:
+        paths = sorted(root.glob(pattern)) or [root / pattern]
+        for path in paths:
+            rel = path.relative_to(root).as_posix()
+            try:
+                digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                digest.update(rel.encode() + b"\0missing\0")
     return digest.hexdigest()
 
 

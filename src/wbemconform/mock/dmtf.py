@@ -28,7 +28,8 @@ from pathlib import Path
 
 from pywbem_mock import DMTFCIMSchema
 
-from ..mof import _CLASS_DECL, MofLoadError
+from ..mof import MofLoadError
+from ..mof.source import CLASS_DECL as _CLASS_DECL
 
 __all__ = ["DmtfSchema", "SchemaError", "load_schema"]
 

@@ -1,11 +1,14 @@
-"""Every use wbemconform makes of pywbem's and requests' private insides.
+"""Every use the targets' transport makes of pywbem's and requests' private insides.
 
 pywbem 1.9.1 gives no public way to (a) choose the HTTP transport of a
 ``WBEMConnection`` or (b) bound the cost of parsing an answer; requests gives
 no public way to hand back a body that was already read. The transport
-(:mod:`wbemconform.transport`) needs all three, so they live here, each with
-the reason, and ``tests/test_transport.py::test_adapter_*`` fail loudly when a
-new pywbem or requests changes what they rely on.
+(:mod:`.transport`) and the CIM-XML opener (:mod:`.cimxml`) need all three, so
+they live here -- and nowhere else in :mod:`wbemconform.targets` -- each with
+the reason. ``tests/test_private_apis.py`` (the names) and
+``tests/test_transport.py::test_adapter_*`` (the behaviour) fail loudly when a
+new pywbem or requests changes what they rely on. (The served mock's pywbem
+internals are :mod:`wbemconform.server`'s business, not this module's.)
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def install_session(conn: pywbem.WBEMConnection, session: requests.Session) -> N
     """
     if not isinstance(getattr(conn, "session", None), requests.Session):
         raise RuntimeError("pywbem.WBEMConnection no longer has a requests.Session in "
-                           "'.session': wbemconform._pywbem_adapter needs updating")
+                           "'.session': wbemconform.targets.pywbem_adapter needs updating")
     conn.session.close()
     conn.session = session
 
@@ -116,7 +119,7 @@ def install_linear_text_handler(check=None) -> None:
     if not (isinstance(_tupletree.CIMContentHandler, type) and
             issubclass(_tupletree.CIMContentHandler, _ORIGINAL_HANDLER) and
             callable(getattr(_tupletree, "xml_to_tupletree_sax", None))):
-        raise RuntimeError("pywbem._tupletree changed: wbemconform._pywbem_adapter needs "
+        raise RuntimeError("pywbem._tupletree changed: wbemconform.targets.pywbem_adapter needs "
                            "updating")
     _LinearTextHandler.check = staticmethod(check) if check is not None else None
     _tupletree.CIMContentHandler = _LinearTextHandler

@@ -1,19 +1,55 @@
-"""Opening the embedded mock as a suite target: the mock's options
-(``--wbem-mock-*``) are read here, and nowhere else."""
+"""The embedded mock as a suite target (no ``--wbem-url``): its option rules
+(``--wbem-mock-*``; the URL options are refused), its opener and its load
+findings. The mock itself (:mod:`wbemconform.mock`) knows nothing of targets.
+
+Declared capabilities: ``load-findings`` always; ``writes``,
+``class-definitions`` and ``scratch-instances`` when writes are allowed (the
+opener always allows them: the mock is loaded fresh for the run).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 
-from ..target import Target, TargetSetupError
-from . import MofLoadError, connect, default_profile_files
-from .broker import QUIRKS
+from ..mock import MofLoadError, connect, default_profile_files
+from ..mock.broker import QUIRKS
+from ..mof import default_include_roots
+from ..options import given
+from .base import Target, TargetSetupError
 
-__all__ = ["open_mock_target", "load_mock_providers"]
+__all__ = ["NAME", "claims", "validate", "open", "mock_target", "load_mock_providers",
+           "TLS_DESCRIPTION"]
+
+NAME = "the embedded mock"
+TLS_DESCRIPTION = "tls: none (the embedded mock)"
 
 
-def open_mock_target(options) -> Target:
+def claims(options) -> bool:
+    """Whether these options name the embedded mock (no ``--wbem-url``)."""
+    return not options.url
+
+
+def validate(options) -> None:
+    """TargetSetupError (one line) when options only a URL target reads are given."""
+    unused = given(options, "url")
+    if unused:
+        raise TargetSetupError(f"{', '.join(unused)}: only used with --wbem-url, and no "
+                               "--wbem-url is given (the target is the embedded mock)")
+
+
+def mock_target(conn, description, *, allow_writes=True, options=None, load_failures=(),
+                load_warnings=()) -> Target:
+    """A Target over a mock connection (or any pywbem_mock connection), with
+    the mock's capabilities declared."""
+    capabilities = {"writes", "class-definitions", "load-findings", "scratch-instances"} \
+        if allow_writes else {"load-findings"}
+    return Target(conn, description, capabilities=capabilities, options=options,
+                  tls_description=TLS_DESCRIPTION, load_failures=load_failures,
+                  load_warnings=load_warnings)
+
+
+def open(options) -> Target:  # every opener's entry point is open()
     """A Target over a freshly loaded mock; TargetSetupError (one line) on bad input.
 
     The MOF is loaded once, leniently: an MSFT_TargetNamespace naming a remote
@@ -48,14 +84,13 @@ def open_mock_target(options) -> Target:
         description += f" on {os.path.basename(options.mock_schema)}"
     if options.mock_quirks:
         description += f" with seeded defects {', '.join(options.mock_quirks)}"
-    return Target(conn, description, is_mock=True, allow_writes=True,
-                  load_failures=[str(f) for f in conn.load_findings], options=options,
-                  load_warnings=[str(w) for w in conn.load_warnings])
+    return mock_target(conn, description, allow_writes=True, options=options,
+                       load_failures=[str(f) for f in conn.load_findings],
+                       load_warnings=[str(w) for w in conn.load_warnings])
 
 
 def _include_roots(options):
     """The loader's include roots: its defaults plus --wbem-mock-include-root."""
-    from ..mof import default_include_roots
     extra = [os.path.abspath(r) for r in options.mock_include_roots]
     for root in extra:
         if not os.path.isdir(root):
@@ -64,7 +99,8 @@ def _include_roots(options):
 
 
 def load_mock_providers(specs):
-    """{provider Name: class} from "NAME=FILE.py:CLASS" strings."""
+    """{provider Name: class} from "NAME=FILE.py:CLASS" strings
+    (``--wbem-mock-provider``, and ``wbemconform serve --provider``)."""
     out = {}
     for spec in specs or ():
         name, eq, rest = spec.partition("=")

@@ -1,15 +1,18 @@
-"""Targets: what the suites run against.
+"""Targets: what the suites run against, whatever opened them.
 
-A :class:`Target` wraps a pywbem ``WBEMConnection`` (a real server over
-CIM-XML, or the embedded mock) behind one method, :meth:`Target.call`, so
-that the checks never touch the transport: every operation is logged
-(for evidence, operation counts and the write audit), bounded by a timeout,
-and classified -- a CIM error is an *answer* the checks judge, while a
-transport failure (unreachable, refused credentials, garbage, timeout) is a
-:class:`ServerError`, which makes a verdict ``error``, never ``fail``.
-Writes are refused before they are sent unless the target allows them.
-Another transport can be added by giving :class:`Target` another
-connection object with pywbem's operation methods.
+A :class:`Target` wraps a connection object with pywbem's operation methods
+(``conn.EnumerateInstanceNames(...)`` etc., answering with pywbem's CIM
+objects and raising pywbem's error classes) behind one method,
+:meth:`Target.call`, so that the checks never touch the transport: every
+operation is logged (for evidence, operation counts and the write audit),
+bounded by the opener's transport, and classified -- a CIM error is an
+*answer* the checks judge, while a transport failure (unreachable, refused
+credentials, garbage, timeout) is a :class:`ServerError`, which makes a
+verdict ``error``, never ``fail``. Writes are refused before they are sent
+unless the target declares the ``writes`` capability.
+
+What a target can do is DECLARED by its opener (``capabilities``, names of
+:data:`CAPABILITIES`); nothing here knows which opener made it.
 """
 
 from __future__ import annotations
@@ -18,20 +21,20 @@ import functools
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import pywbem
 from pywbem import CIMError
 
-from . import transport as _transport
-from .secrets import Secrets
-from .transport import (DEFAULT_MAX_RESPONSE_BYTES, Secret, TargetSetupError, redact_url,
-                        validate_options)
+from ..options import TargetOptions
+from ..secrets import Secrets
 
-__all__ = ["TargetOptions", "Target", "ServerError", "WriteRefused", "TargetSetupError",
-           "open_target", "redact_url", "validate_options", "WRITE_OPERATIONS", "Call",
-           "is_write", "READ_ONLY_METHODS",
-           "CAPABILITIES"]
+__all__ = ["Target", "ServerError", "WriteRefused", "TargetSetupError", "WRITE_OPERATIONS",
+           "READ_ONLY_METHODS", "Call", "is_write", "CAPABILITIES", "describe_args"]
+
+
+class TargetSetupError(Exception):
+    """The target cannot be used at all (bad option, unreachable, bad MOF)."""
+
 
 #: extrinsic methods that only read (DSP1033 1.1's GetCentralInstances returns the
 #: central instances): InvokeMethod of one of these is not a write
@@ -44,9 +47,6 @@ def is_write(operation, args=()) -> bool:
         return False
     return operation in WRITE_OPERATIONS
 
-
-#: operations a URL target may have under way at once (--wbem-workers)
-DEFAULT_WORKERS = 4
 
 WRITE_OPERATIONS = frozenset({
     "CreateInstance", "ModifyInstance", "DeleteInstance", "CreateClass",
@@ -74,48 +74,6 @@ class ServerError(Exception):
 
 class WriteRefused(Exception):
     """A write operation was attempted against a target that does not allow writes."""
-
-
-@dataclass
-class TargetOptions:
-    """The ``--wbem-*`` options, as data."""
-
-    url: str | None = None
-    user: str | None = None
-    password: Secret | None = field(default=None, repr=False)  # a str is wrapped
-    no_verify: bool = False
-    ca_certs: str | None = None
-    timeout: float = 30.0
-    max_response_bytes: int | str = DEFAULT_MAX_RESPONSE_BYTES  # "64M" etc. accepted
-    interop_namespace: str | None = None
-    mock_mof: list = field(default_factory=list)
-    mock_providers: list = field(default_factory=list)  # "NAME=FILE.py:CLASS"
-    mock_quirks: list = field(default_factory=list)  # seeded broker defects (negative controls)
-    mock_schema: str | None = None  # a DMTF CIM schema release (zip or folder)
-    mock_dialect: str = "wmi"  # wmi | dmtf: how lenient the MOF loader is
-    #: more folders ``#pragma include`` may read (wbemconform.mof: an include
-    #: stays inside the MOF's folder tree, the schema folders and these)
-    mock_include_roots: list = field(default_factory=list)
-    mock_include_anywhere: bool = False  # includes may read any file (never quoted)
-    workers: int = DEFAULT_WORKERS  # concurrent operations against a URL target
-    flavor: str = "auto"
-    profiles: list = field(default_factory=list)
-    allow_writes: bool = False
-    #: a profile knowledge base file (wbemconform.profiledefs) read before the built-in one
-    profile_defs: str | None = None
-
-    def __post_init__(self):
-        if self.password is not None and not isinstance(self.password, Secret):
-            self.password = Secret(self.password)
-
-    def __repr__(self):  # the URL without user:password@; the password not at all
-        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                          if k not in ("password", "url"))
-        return f"TargetOptions(url={redact_url(self.url) if self.url else None!r}, {shown})"
-
-    @property
-    def is_mock(self) -> bool:
-        return not self.url
 
 
 class Call:
@@ -206,23 +164,26 @@ CAPABILITIES = {
 class Target:
     """A connection plus the rules every call obeys (see module docstring)."""
 
-    def __init__(self, conn, description, *, is_mock, allow_writes,
-                 load_failures=(), options=None, load_warnings=(), transport=None):
+    def __init__(self, conn, description, *, capabilities=(), options=None,
+                 tls_description="tls: unknown", transport=None, workers=1,
+                 connect_more=None, load_failures=(), load_warnings=()):
+        """``capabilities``: what the opener declares the target can do (names of
+        :data:`CAPABILITIES`); ``transport``: bounds each operation as a whole
+        (``transport.run(operation, fn, *args, **kwargs)``), or None;
+        ``connect_more()``: another ``(conn, transport)`` pair for the workers of
+        :meth:`call_many` (None: one operation at a time, ``workers`` ignored)."""
+        unknown = set(capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"unknown target capabilities {sorted(unknown)}")
         self.conn = conn
         self.description = description
         #: the URL target's transport (bounds every operation as a whole), or None
         self.transport = transport
         #: one line: which certificate verification the target uses
-        self.tls_description = (transport.tls.description if transport is not None else
-                                "tls: none (the embedded mock)" if is_mock else "tls: unknown")
-        self.is_mock = is_mock
-        self.allow_writes = allow_writes
-        self.load_failures = list(load_failures)  # MofLoadError texts (mock only)
-        self.load_warnings = list(load_warnings)  # what loaded but looks wrong (mock only)
-        self.capabilities = {"writes"} if allow_writes else set()
-        if is_mock:
-            self.capabilities |= {"class-definitions", "load-findings", "scratch-instances"} \
-                if allow_writes else {"load-findings"}
+        self.tls_description = tls_description
+        self.capabilities = frozenset(capabilities)
+        self.load_failures = list(load_failures)  # problems found while loading (a mock)
+        self.load_warnings = list(load_warnings)  # what loaded but looks wrong (a mock)
         self.options = options or TargetOptions()
         #: the passwords this target was given: every text it records is scrubbed
         #: of them (a server may echo the credentials it received)
@@ -233,9 +194,9 @@ class Target:
         #: (every check that still needs the server ends at once, as an error)
         self.failure: ServerError | None = None
         #: how many operations call_many may have under way at once (separate
-        #: connections); 1 for the embedded mock, which is not thread-safe
-        self.workers = max(1, int(getattr(self.options, "workers", 1) or 1)) \
-            if transport is not None else 1
+        #: connections); 1 unless the opener can open more connections
+        self.workers = max(1, int(workers or 1)) if connect_more is not None else 1
+        self._connect_more = connect_more
         self._pool = None
         #: called with the operation's name before anything is sent; a
         #: ServerError it raises (e.g. the run budget is spent) ends the target
@@ -255,7 +216,7 @@ class Target:
 
     def _refuse(self, operation, desc, args=()):
         """The Call and exception for an operation that must not be sent, or None."""
-        if is_write(operation, args) and not self.allow_writes:
+        if is_write(operation, args) and "writes" not in self.capabilities:
             return (Call(operation, desc, "refused", "not sent: writes not allowed", 0.0,
                          self.current_requirement),
                     WriteRefused(f"{operation} not sent to {self}: writes are not allowed "
@@ -386,7 +347,7 @@ class Target:
         if self._pool is None:
             self._pool = [(self.conn, self.transport)]
             for _ in range(self.workers - 1):
-                self._pool.append(_transport.connect(self.options))
+                self._pool.append(self._connect_more())
         return self._pool
 
 
@@ -401,19 +362,3 @@ def _without_secrets(exc: CIMError, secrets: Secrets) -> CIMError:
                     request_data=exc.request_data)
 
 
-def open_target(options: TargetOptions) -> Target:
-    """Connect to the target the options name; TargetSetupError on bad input."""
-    validate_options(options)
-    if options.is_mock:
-        from .mock.target import open_mock_target  # the mock's options belong to the mock
-        return open_mock_target(options)
-    return _open_url(options)
-
-
-def _open_url(options):
-    """A Target for ``options.url`` over a bounded transport (see
-    :mod:`wbemconform.transport`); no password is kept in a plain local here."""
-    validate_options(options)
-    conn, transport = _transport.connect(options)
-    return Target(conn, redact_url(options.url), is_mock=False,
-                  allow_writes=options.allow_writes, options=options, transport=transport)

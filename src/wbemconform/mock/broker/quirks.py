@@ -1,0 +1,23 @@
+"""Deliberate broker defects a negative control can switch on
+(``connect(quirks=...)``, ``--wbem-mock-quirk``): what a CIMOM (not a
+provider) gets wrong, which no provider can seed. Never for a real check."""
+
+from __future__ import annotations
+
+__all__ = ["QUIRKS", "check_quirks"]
+
+QUIRKS = {
+    "result-class-ignored": "associator operations ignore the ResultClass filter",
+    "role-ignored": "associator and reference operations ignore Role and ResultRole",
+    "pull-ignores-assocclass": "OpenAssociatorInstancePaths ignores the AssocClass filter",
+    "assocclass-exact": "AssocClass (and a reference operation's ResultClass) matches only "
+                        "the class it names, not its subclasses",
+}
+
+
+def check_quirks(quirks):
+    """The quirks as a frozenset; ValueError naming any unknown one."""
+    unknown = set(quirks) - set(QUIRKS)
+    if unknown:
+        raise ValueError(f"unknown mock quirk(s) {sorted(unknown)}; known: {sorted(QUIRKS)}")
+    return frozenset(quirks)
