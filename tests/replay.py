@@ -35,6 +35,18 @@ The proxy also gives the client its own enumeration contexts (see
 pulls the same one several times, which a recording keyed by request could
 not tell apart.
 
+WS-Management (DSP0226) is recorded and replayed the same way: a POST
+without CIM-XML's CIMMethod/CIMOperation headers whose body is a SOAP
+envelope is a WS-Management request, keyed by ``"WS-Man <action>"``, its
+resource URI and its body with the per-request parts normalised -- the
+header's ``wsa:MessageID`` set to ``uuid:0`` and its ``wsa:To`` (the address
+the client was given: the proxy's or the replay's port) to ``wsman``. The
+answer is kept with its header ``wsa:MessageID`` and ``wsa:RelatesTo``
+normalised too; a replay (and the proxy) sets ``RelatesTo`` to the request's
+MessageID. ``wsen:EnumerationContext`` gets stable tokens exactly as CIM-XML's
+pull contexts do (:class:`_Contexts`). A client's URL for a WS-Management
+recording ends in ``/wsman`` (the proxy forwards the path it is given).
+
     python tests/replay.py serve tests/recordings/openpegasus-2.14.4   # prints its URL
     python tests/replay.py record http://127.0.0.1:5988 OUT_FOLDER     # prints its URL;
                                     # writes OUT_FOLDER/exchanges.jsonl at SIGTERM/Ctrl-C
@@ -86,12 +98,94 @@ def request_key(method, obj, body):
     return (method or "", obj or "", normalise(body))
 
 
+_WS_BODY = re.compile(rb"<(?:[\w.-]+:)?Body\b")
+_WS_MESSAGE_ID = re.compile(rb"(<(?:[\w.-]+:)?MessageID\b[^>]*>)([^<]*)(</(?:[\w.-]+:)?MessageID>)")
+_WS_RELATES_TO = re.compile(rb"(<(?:[\w.-]+:)?RelatesTo\b[^>]*>)([^<]*)(</(?:[\w.-]+:)?RelatesTo>)")
+_WS_TO = re.compile(rb"(<(?:[\w.-]+:)?To\b[^>]*>)([^<]*)(</(?:[\w.-]+:)?To>)")
+_WS_ACTION = re.compile(rb"<(?:[\w.-]+:)?Action\b[^>]*>([^<]*)</")
+_WS_RESOURCE = re.compile(rb"<(?:[\w.-]+:)?ResourceURI\b[^>]*>([^<]*)</")
+_WS_CONTEXT = re.compile(
+    rb"(<(?:[\w.-]+:)?EnumerationContext\b[^>]*>)([^<]*)(</(?:[\w.-]+:)?EnumerationContext>)")
+WS_METHOD = "WS-Man "  # the first part of a WS-Management request's key
+_WS_NO_ID = b"uuid:0"
+_WS_ANSWER_ID = b"uuid:00000000-0000-0000-0000-000000000000"
+
+
+def is_wsman(headers, body):
+    """Whether a POST is a WS-Management request (a SOAP envelope, not CIM-XML)."""
+    if headers.get("CIMMethod") or headers.get("CIMOperation"):
+        return False
+    return b"Envelope" in body.lstrip()[:2048]
+
+
+def _in_header(body, pattern, replace):
+    """``body`` with ``pattern`` (its first match) replaced in the SOAP header only."""
+    found = _WS_BODY.search(body)
+    head, rest = (body[:found.start()], body[found.start():]) if found else (body, b"")
+    return pattern.sub(replace, head, count=1) + rest
+
+
+def _header_value(body, pattern):
+    found = _WS_BODY.search(body)
+    match = pattern.search(body[:found.start()] if found else body)
+    return match.group(2) if match else None
+
+
+def wsman_normalise(body):
+    """A WS-Management request (bytes) without its per-request parts: the
+    header's MessageID is ``uuid:0`` and its To ``wsman``."""
+    body = _in_header(body, _WS_MESSAGE_ID, lambda m: m.group(1) + _WS_NO_ID + m.group(3))
+    return _in_header(body, _WS_TO, lambda m: m.group(1) + b"wsman" + m.group(3))
+
+
+def wsman_key(body):
+    """The recording key of a WS-Management request."""
+    action = _WS_ACTION.search(body)
+    action = action.group(1).decode("utf-8", "replace").strip() if action else ""
+    resource = _WS_RESOURCE.search(body)
+    resource = resource.group(1).decode("utf-8", "replace").strip() if resource else ""
+    return (WS_METHOD + action.rpartition("/")[2], resource, wsman_normalise(body))
+
+
+def wsman_answer_kept(answer):
+    """A WS-Management answer as a recording keeps it: its header's MessageID
+    and RelatesTo normalised."""
+    answer = _in_header(answer, _WS_MESSAGE_ID,
+                        lambda m: m.group(1) + _WS_ANSWER_ID + m.group(3))
+    return _in_header(answer, _WS_RELATES_TO, lambda m: m.group(1) + _WS_NO_ID + m.group(3))
+
+
+def wsman_answer_for(request, answer):
+    """A kept answer given back to ``request``: RelatesTo is its MessageID."""
+    asked = _header_value(request, _WS_MESSAGE_ID)
+    if asked is None:
+        return answer
+    return _in_header(answer, _WS_RELATES_TO, lambda m: m.group(1) + asked + m.group(3))
+
+
+def key_of(headers, body):
+    """The recording key of a POST (CIM-XML or WS-Management)."""
+    if is_wsman(headers, body):
+        return wsman_key(body)
+    return request_key(headers.get("CIMMethod"), headers.get("CIMObject"), body)
+
+
 def describe(key, limit=300):
     """One line naming a request: its method, object, parameters (the text of
     its PARAMVALUEs, cut at ``limit``) and body digest."""
     method, obj, body = key
     digest = hashlib.sha256(body).hexdigest()[:12]
     text = body.decode("utf-8", "replace")
+    if method.startswith(WS_METHOD):
+        found = _WS_BODY.search(body)
+        head = body[:found.start()] if found else body
+        selectors = "; ".join(f"{n}={' '.join(_TAG.sub(' ', v).split())}"
+                              for n, v in _WS_SELECTOR.findall(head.decode("utf-8", "replace")))
+        rest = " ".join(_TAG.sub(" ", text[found.start():] if found else "").split())
+        shown = "; ".join(x for x in (selectors, rest) if x)
+        if len(shown) > limit:
+            shown = shown[:limit] + "..."
+        return f"{method} {obj or '-'} [{shown}] (body sha256 {digest}, {len(body)} bytes)"
     params = []
     for name, value in _PARAM.findall(text):
         if "<" in value:
@@ -109,6 +203,8 @@ def describe(key, limit=300):
 _PARAM = re.compile(r'<I?PARAMVALUE\s+NAME="([^"]*)"[^>]*>(.*?)</I?PARAMVALUE>', re.DOTALL)
 _NAMED = re.compile(r'<(?:CLASSNAME|(I)NSTANCENAME)\s+(?:CLASSNAME|NAME)="([^"]*)"[^>]*>')
 _TAG = re.compile(r"<[^>]*>")
+_WS_SELECTOR = re.compile(r'<(?:[\w.-]+:)?Selector\s+Name="([^"]*)"[^>]*>(.*?)</(?:[\w.-]+:)?Selector>',
+                          re.DOTALL)
 
 
 def _encode(entry, name, data):
@@ -239,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, headers, (text + "\n").encode("utf-8"), reason)
 
     def do_GET(self):
-        self._text(405, "wbemconform replay: only CIM-XML POSTs are answered")
+        self._text(405, "wbemconform replay: only CIM-XML and WS-Management POSTs are answered")
 
     do_PUT = do_DELETE = do_GET
 
@@ -256,7 +352,7 @@ class _ReplayHandler(_Handler):
         body = self._body()
         if body is None:
             return
-        key = request_key(self.headers.get("CIMMethod"), self.headers.get("CIMObject"), body)
+        key = key_of(self.headers, body)
         found = self.server.recording.exchanges.get(key)
         if found is None:
             line = f"the recording {self.server.recording.folder} lacks {describe(key)}"
@@ -265,7 +361,9 @@ class _ReplayHandler(_Handler):
             return
         status, headers, answer = found
         asked = message_id(body)
-        if asked is not None:
+        if key[0].startswith(WS_METHOD):
+            answer = wsman_answer_for(body, answer)
+        elif asked is not None:
             answer = _MESSAGE_ID.sub(lambda m: m.group(1) + asked + m.group(3), answer, count=1)
         self._send(status, headers, answer)
 
@@ -288,7 +386,9 @@ class _Contexts:
     each pull after -- unique in a recording and the same in a recording made
     again; the proxy gives the server its own context back."""
 
-    def __init__(self):
+    def __init__(self, request_pattern=None, answer_pattern=None):
+        self.request_pattern = request_pattern or _REQ_CONTEXT
+        self.answer_pattern = answer_pattern or _ANS_CONTEXT
         self.lock = threading.Lock()
         self.server_of = {}  # token -> the server's context
         self.minted = {}  # request key or token -> how many tokens came from it
@@ -299,10 +399,10 @@ class _Contexts:
                 server = self.server_of.get(m.group(2).decode("utf-8", "replace"))
             return m.group(1) + (server.encode() if server is not None else m.group(2)) \
                 + m.group(3)
-        return _REQ_CONTEXT.sub(real, body)
+        return self.request_pattern.sub(real, body)
 
     def to_client(self, key, body, answer):
-        asked = _REQ_CONTEXT.search(body)
+        asked = self.request_pattern.search(body)
         asked = asked.group(2).decode("utf-8", "replace") if asked else None
 
         def token(m):
@@ -322,7 +422,7 @@ class _Contexts:
                     name = f"wbemconform-{digest}-{n}"
                 self.server_of[name] = server
             return m.group(1) + name.encode() + m.group(3)
-        return _ANS_CONTEXT.sub(token, answer)
+        return self.answer_pattern.sub(token, answer)
 
 
 class _ProxyHandler(_Handler):
@@ -337,15 +437,20 @@ class _ProxyHandler(_Handler):
         if body is None:
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in self.HOP}
-        key = request_key(self.headers.get("CIMMethod"), self.headers.get("CIMObject"), body)
-        contexts = self.server.contexts
+        key = key_of(self.headers, body)
+        wsman = key[0].startswith(WS_METHOD)
+        contexts = self.server.ws_contexts if wsman else self.server.contexts
         try:
             status, answer_headers, answer = self._forward(headers, contexts.to_server(body))
         except (OSError, http.client.HTTPException) as exc:
             self._text(502, f"wbemconform record: the real server did not answer: {exc}")
             return
         answer = contexts.to_client(key, body, answer)
+        if wsman:
+            answer = wsman_answer_kept(answer)
         self.server.recording.add(key, status, answer_headers, answer)
+        if wsman:
+            answer = wsman_answer_for(body, answer)
         kept = {n: answer_headers[n] for n in KEPT_HEADERS if answer_headers.get(n) is not None}
         self._send(status, kept, answer)
 
@@ -443,6 +548,7 @@ class RecordingProxy(_Server):
             recording.load()
         super().__init__(_ProxyHandler, recording)
         self.contexts = _Contexts()
+        self.ws_contexts = _Contexts(_WS_CONTEXT, _WS_CONTEXT)
         self.upstream_parts = urllib.parse.urlsplit(upstream)
         if self.upstream_parts.scheme not in ("http", "https") or not self.upstream_parts.port:
             raise ValueError(f"the real server's URL needs http(s)://host:port, got {upstream!r}")

@@ -130,9 +130,3 @@ def test_only_the_package_imports_an_opener_and_the_mock_no_target():
     for module in (SRC / "mock").rglob("*.py"):
         assert not any(map(names_a_target_module, _imports(module))), module.name
     assert not any(map(names_a_target_module, _imports(SRC / "options.py")))
-
-
-def test_the_modules_stay_small():
-    for module in [*(SRC / "targets").glob("*.py"), SRC / "options.py"]:
-        lines = module.read_text(encoding="utf-8").count("\n")
-        assert lines <= 500, f"{module.name}: {lines} lines"

@@ -465,3 +465,14 @@ def test_server_expires_pull_contexts_in_the_mocks_main_provider_table():
     with pytest.raises(pywbem.CIMError) as err:
         conn.PullInstancePaths(result.context, MaxObjectCount=1)
     assert err.value.status_code == pywbem.CIM_ERR_INVALID_ENUMERATION_CONTEXT
+
+
+def test_pywbem_reads_a_class_element_for_the_wsman_client():
+    """targets/pywbem_adapter.parse_class_xml: pywbem's _tupletree
+    .xml_to_tupletree_sax and _tupleparse.TupleParser.parse_class read the
+    <CLASS> a WS-Management server's class retrieval answers."""
+    from pywbem import CIMClass, CIMProperty
+    from wbemconform.targets.pywbem_adapter import parse_class_xml
+    cls = CIMClass("X_Fan", superclass="CIM_Fan",
+                   properties=[CIMProperty("DeviceID", None, type="string", propagated=False)])
+    assert parse_class_xml(cls.tocimxmlstr().encode()) == cls

@@ -497,3 +497,45 @@ def test_limits_are_adjustable_and_malformed_xml_is_reported():
     for bad in ["", "<a>", "<a></b>", "not xml\x1b[2J", b"\xff\xfe\x00"]:
         error = pytest.raises(XmlMalformed, parse_xml, bad).value
         assert isinstance(error, XmlError) and "\x1b" not in one_line(error)
+
+
+def test_element_count_limit_is_optional():
+    many = "<a>" + "<b/>" * 50 + "</a>"
+    assert len(parse_xml(many)) == 50  # no limit unless asked
+    assert len(parse_xml(many, max_elements=51)) == 50
+    with pytest.raises(XmlRefused, match="more than 50 elements"):
+        parse_xml(many, max_elements=50)
+    body = build_pull("http://h/wsman", DMTF_BASE + "CIM_Foo", "uuid:1")
+    assert parse_request(body, max_elements=100).operation == "Pull"
+    fault = pytest.raises(WsmanFault, parse_request, body, max_elements=3).value
+    assert fault.subcode == "wsman:EncodingLimit" and "more than 3 elements" in fault.reason
+
+
+def test_a_reference_selector_without_the_epr_wrapper_is_read():
+    """OMI writes a reference key's EPR parts right inside wsman:Selector."""
+    from wbemconform.wsman.cim import selectors_from_xml
+    xml = (f'<wsman:SelectorSet xmlns:wsman="{N.WSMAN}" xmlns:wsa="{N.WSA}">'
+           '<wsman:Selector Name="ConformantStandard"><wsa:Address>x</wsa:Address>'
+           '<wsa:ReferenceParameters><wsman:ResourceURI>' + DMTF_BASE +
+           'ABC_RegisteredProfile</wsman:ResourceURI><wsman:SelectorSet>'
+           '<wsman:Selector Name="InstanceID">DMTF:Fan:1.0.1</wsman:Selector>'
+           '</wsman:SelectorSet></wsa:ReferenceParameters></wsman:Selector>'
+           '<wsman:Selector Name="Plain">text</wsman:Selector></wsman:SelectorSet>')
+    selectors = selectors_from_xml(etree.fromstring(xml))
+    assert selectors["Plain"] == "text"
+    assert selectors["ConformantStandard"].selectors == {"InstanceID": "DMTF:Fan:1.0.1"}
+
+
+def test_an_option_set_goes_in_the_header():
+    data = build_get("http://h/wsman", DMTF_BASE + "X", selectors={"ClassName": "X"},
+                     option_set={"IncludeInheritedElements": "true"})
+    root = etree.fromstring(data)
+    option = root.find(f".//{{{N.WSMAN}}}OptionSet/{{{N.WSMAN}}}Option")
+    assert option.get("Name") == "IncludeInheritedElements" and option.text == "true"
+
+
+def test_a_selector_without_a_name_is_a_fault_to_send():
+    body = build_get("http://h/wsman", DMTF_BASE + "CIM_Foo", selectors={"Id": "1"})
+    fault = pytest.raises(WsmanFault, parse_request,
+                          body.replace(b'Name="Id"', b'Name=""')).value
+    assert fault.subcode == "wsman:SchemaValidationError" and "Name" in fault.reason

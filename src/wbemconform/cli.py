@@ -4,7 +4,8 @@
     wbemconform --version
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
     wbemconform serve [--mof PATH ...] [--host 127.0.0.1] [--port 5988]
-                      [--user U --password-env VAR] [--certfile C [--keyfile K]]
+                      [--user U --password-env VAR [--auth basic,ntlm]]
+                      [--certfile C [--keyfile K]]
                       [--schema ZIP] [--read-only] [--allow-unauthenticated-remote]
                       [--fault SPEC]
 
@@ -12,8 +13,8 @@
 reports/ unless told otherwise). ``report`` renders the HTML report of saved
 ``--conformance-json`` results (default output: RESULTS with an .html suffix). ``serve`` serves the embedded
 mock (the example profiles, or the schema plus the given MOF) as a WBEM
-server speaking CIM-XML, on loopback unless told otherwise, until
-interrupted. A problem with an input -- a missing file, bad MOF, a port in
+server speaking CIM-XML, and WS-Management at /wsman, on loopback unless
+told otherwise, until interrupted. A problem with an input -- a missing file, bad MOF, a port in
 use -- is one line on stderr naming it, and exit status 2.
 """
 
@@ -80,9 +81,9 @@ def _parser():
                      help="earlier results: the report starts with what regressed, what got "
                           "fixed and what is new")
     srv = sub.add_parser(
-        "serve", help="serve the embedded mock over CIM-XML/HTTP(S)",
+        "serve", help="serve the embedded mock over CIM-XML and WS-Management, HTTP(S)",
         description="Serve the embedded WMI-style mock as a WBEM server (CIM-XML over "
-                    "HTTP or HTTPS) until interrupted.")
+                    "HTTP or HTTPS, and WS-Management at /wsman) until interrupted.")
     srv.add_argument("--mof", metavar="PATH", action="append", default=[],
                      help="MOF to load after the schema instead of the example profiles "
                           "(repeatable)")
@@ -96,6 +97,10 @@ def _parser():
     srv.add_argument("--user", help="require HTTP Basic authentication as USER")
     srv.add_argument("--password-env", metavar="VAR",
                      help="environment variable holding the password for --user")
+    srv.add_argument("--auth", metavar="SCHEMES", default="basic",
+                     help="what WS-Management (/wsman) accepts from --user: basic, ntlm or "
+                          "basic,ntlm (default basic); NTLM comes with WinRM's message "
+                          "encryption over HTTP. CIM-XML stays Basic")
     srv.add_argument("--certfile", help="serve HTTPS with this certificate (PEM)")
     srv.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
     srv.add_argument("--read-only", action="store_true",
@@ -127,7 +132,7 @@ def _serve(args):
 
     from .mock import MofLoadError, connect
     from .targets.mock import load_mock_providers
-    from .server import serve
+    from .server import WSMAN_PREFIX, default_apps, serve
     from .targets import TargetSetupError
 
     password = None
@@ -149,6 +154,13 @@ def _serve(args):
         if not password:
             raise _Fail(f"--password-env {args.password_env}: the variable is empty; an "
                         "empty password is not accepted")
+    from .server.wsman_auth import parse_auth_schemes
+    try:
+        schemes = parse_auth_schemes(args.auth)
+    except ValueError as exc:
+        raise _Fail(f"--auth {args.auth}: {exc}") from None
+    if "ntlm" in schemes and not args.user:
+        raise _Fail(f"--auth {args.auth}: NTLM needs --user and --password-env")
     from .server import is_loopback
     if not args.user and not args.allow_unauthenticated_remote and \
             is_loopback(args.host) is False:
@@ -169,7 +181,8 @@ def _serve(args):
         server = serve(conn, host=args.host, port=args.port, user=args.user or None,
                        password=password, certfile=args.certfile, keyfile=args.keyfile,
                        fault=args.fault, read_only=args.read_only,
-                       allow_unauthenticated_remote=args.allow_unauthenticated_remote)
+                       allow_unauthenticated_remote=args.allow_unauthenticated_remote,
+                       apps=default_apps(), auth=schemes)
     except (OSError, ValueError) as exc:
         raise _Fail(f"cannot serve on {args.host}:{args.port}: {exc}") from None
     stop = threading.Event()
@@ -177,7 +190,8 @@ def _serve(args):
         signal.signal(sig, lambda *_: stop.set())
     mode = "read-only, " if args.read_only else ""
     print(f"wbemconform: serving the mock at {server.url} ({mode}interop namespace "
-          "root/interop); Ctrl-C stops", flush=True)
+          f"root/interop; WS-Management at {server.url}{WSMAN_PREFIX}"
+          f"{' (' + ', '.join(schemes) + ')' if args.user else ''}); Ctrl-C stops", flush=True)
     try:
         stop.wait()
     finally:

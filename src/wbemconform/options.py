@@ -23,6 +23,7 @@ The kinds of a row (:func:`by_kind`):
             left out of Reproduce commands;
 ``mock``    read only by the embedded mock's opener;
 ``url``     read only by URL targets (``--wbem-url``);
+``wsman``   read only by WS-Management targets (a ``url`` option too);
 ``plain``   none of the above.
 
 A ``mock`` or ``url`` row given for a target that does not read it is a bad
@@ -40,11 +41,12 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from .secrets import MASK, split_userinfo
+from .option_types import Secret, redact_url
 
 __all__ = ["Secret", "redact_url", "TargetOptions", "OptionError",
            "check_common", "check_positive_seconds", "parse_byte_size",
            "DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_WORKERS", "MAX_TIMEOUT", "KINDS",
+           "PROTOCOLS", "AUTH_SCHEMES",
            "Option", "TABLE", "by_kind", "by_name", "given", "add_options",
            "add_pytest_options", "target_options", "recorded", "reproduce_args",
            "command_args"]
@@ -67,66 +69,6 @@ DEFAULT_WORKERS = 4
 
 class OptionError(ValueError):
     """An option's value cannot work (one line naming the option)."""
-
-
-# -- secrets ------------------------------------------------------------------------
-
-class Secret:
-    """A password: shown as stars by repr and str, revealed only by :meth:`reveal`
-    (where a request needs it), never pickled."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        if isinstance(value, Secret):
-            value = value.reveal()
-        if not isinstance(value, str):
-            raise TypeError(f"a Secret holds a str, not {type(value).__name__}")
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self):
-        return f"Secret({MASK!r})"
-
-    __str__ = __repr__
-
-    def __bool__(self):
-        return bool(self._value)
-
-    def __eq__(self, other):
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self):
-        return hash((Secret, self._value))
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a wbemconform Secret is never pickled")
-
-
-# -- URLs -----------------------------------------------------------------------------
-
-def redact_url(url) -> str:
-    """The URL with any user name or password removed (never raises): the
-    user-info is everything up to the LAST ``@``
-    (:func:`wbemconform.secrets.split_userinfo`, as
-    :func:`wbemconform.targets.urls.parse_url` reads it)."""
-    try:
-        if isinstance(url, bytes):
-            url = url.decode("utf-8", "replace")
-        if not isinstance(url, str):
-            return repr(url)
-        before, _, after = split_userinfo(url.strip())
-        return before + after
-    except Exception:  # noqa: BLE001 -- a URL that is no text at all
-        return f"<a {type(url).__name__}>"
 
 
 # -- values -----------------------------------------------------------------------------
@@ -188,6 +130,10 @@ class TargetOptions:
     allow_writes: bool = False
     #: a profile knowledge base file (wbemconform.profiledefs) read before the built-in one
     profile_defs: str | None = None
+    protocol: str = "auto"  # auto | cimxml | wsman: how --wbem-url is spoken to
+    auth: str = "basic"  # basic | ntlm | negotiate | kerberos | credssp (WS-Management)
+    #: "PREFIX=URI-base" rules: the resource URI of a class (WS-Management)
+    resource_uris: list = field(default_factory=list)
 
     def __post_init__(self):
         if self.password is not None and not isinstance(self.password, Secret):
@@ -223,7 +169,9 @@ def check_common(options) -> None:
 
 # -- the table ----------------------------------------------------------------------------
 
-KINDS = ("path", "secret", "output", "mock", "url", "plain")
+KINDS = ("path", "secret", "output", "mock", "url", "wsman", "plain")
+PROTOCOLS = ("auto", "cimxml", "wsman")
+AUTH_SCHEMES = ("basic", "ntlm", "negotiate", "kerberos", "credssp")
 _UNSET = object()  # an argparse setting the option does not pass
 
 
@@ -275,6 +223,9 @@ class Option:
 _P, _O, _S = ("path",), ("output", "path"), ("secret", "url")
 
 URL = "--wbem-url"
+PROTOCOL = "--wbem-protocol"
+AUTH = "--wbem-auth"
+RESOURCE_URI = "--wbem-resource-uri"
 USER = "--wbem-user"
 PASSWORD = "--wbem-password"
 NO_VERIFY = "--wbem-no-verify"
@@ -304,9 +255,19 @@ WAIVERS = "--conformance-waivers"
 TABLE: tuple[Option, ...] = (
     Option(URL, "WBEM server to test (http[s]://host[:port]); absent: the embedded mock",
            ("url",), metavar="URL", field="url"),
+    Option(PROTOCOL, "how --wbem-url is spoken to: cimxml, wsman (WS-Management), or auto "
+                     "(default: wsman when the URL's path is /wsman, else cimxml)", ("url",),
+           choices=PROTOCOLS, default="auto", field="protocol"),
     Option(USER, "user name for the server", ("url",), metavar="USER", field="user"),
     Option(PASSWORD, "password (default: $WBEM_PASSWORD); never echoed", _S,
            metavar="PASSWORD", field="password"),
+    Option(AUTH, "WS-Management authentication: basic (default; HTTPS, or HTTP on loopback), "
+                 "ntlm, negotiate, kerberos or credssp (encrypted messages over HTTP)",
+           ("url", "wsman"), choices=AUTH_SCHEMES, default="basic", field="auth"),
+    Option(RESOURCE_URI, "WS-Management: classes whose name starts with PREFIX ('*': all) "
+                         "are addressed as URI-base + class name (repeatable)",
+           ("url", "wsman"), metavar="PREFIX=URI-base", action="append", default=[],
+           field="resource_uris"),
     Option(NO_VERIFY, "do not verify the server's TLS certificate", ("url",),
            action="store_true", field="no_verify"),
     Option(CA_CERTS, "CA bundle to verify the server with", ("url", "path"), metavar="PATH",

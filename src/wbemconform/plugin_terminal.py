@@ -71,6 +71,8 @@ def summary(tr, state):
         obs = s.discovered
         line = (f"target: {s.description()}   flavor: {obs.flavor if obs else '?'}   "
                 f"operations: {ops['total']}")
+        if getattr(s.target, "protocol", None):
+            line += f"   protocol: {s.target.protocol}   auth: {s.target.auth or 'none'}"
         tls = getattr(s.target, "tls_description", None)
         tr.write_line(line + (f"   {tls}" if tls else ""))
     if any(results.records.values()):

@@ -16,7 +16,16 @@ import hashlib
 import re
 from functools import cache, lru_cache
 
-from .reproduce import is_url, pytest_command, pywbemcli_command
+from .reproduce import (
+    ENVELOPE_FILE,
+    WSMAN,
+    evidence_commands,
+    is_url,
+    is_winrm,
+    protocol_of,
+    pytest_command,
+    pywbemcli_command,
+)
 
 __all__ = ["MAX_EVIDENCE", "MAX_PROBLEMS", "ReportError", "pywbemcli_command",
            "render_report", "validate_document", "write_report"]
@@ -150,18 +159,19 @@ def _record_view(doc, rid, label, rec, anchor, target):
             shown.append({
                 "operation": ev.get("operation"), "arguments": _fmt_args(ev.get("arguments")),
                 "outcome": ev.get("outcome"), "result": _clip(ev.get("result"), 1000),
-                "command": pywbemcli_command(target, ev) if is_url(target) else None,
-            })
+                **evidence_commands(doc, target, ev)})
         view["evidence"] = shown
         view["evidence_left_out"] = max(0, len(evidence) - MAX_EVIDENCE) + \
             int(rec.get("evidence_left_out") or 0)
         view["pytest"] = pytest_command(doc, rec.get("test"), target)
         # the operation that shows the failure best: the first that did not
         # succeed, else the last one issued
-        commands = [e for e in shown if e["command"]]
+        commands = [e for e in shown if e["command"] or e["curl"]]
         pick = next((e for e in commands if e["outcome"] != "ok"),
                     commands[-1] if commands else None)
         view["command"] = pick["command"] if pick else None
+        view["curl"] = pick["curl"] if pick else None
+        view["envelope"] = pick["envelope"] if pick else None
     return view
 
 
@@ -336,8 +346,11 @@ def _build(doc, baseline):
 
     server = doc.get("server") or {}
     ops = doc.get("operations") or {}
+    protocol = protocol_of(doc)
     facts = [
         ("Target", target),
+        ("Protocol", f"{protocol}, authentication: {doc.get('auth') or 'none'}"
+         if doc.get("protocol") else protocol),
         ("Server", " - ".join(str(server[k]) for k in ("brand", "description")
                               if server.get(k)) or "not reported"),
         ("Flavor", (doc.get("flavor") or "unknown")
@@ -361,7 +374,9 @@ def _build(doc, baseline):
         "details": details, "waivers": waivers, "setup_error": setup_error,
         "load_failures": doc.get("load_failures") or [],
         "verdicts": VERDICTS, "verdict_text": VERDICT_TEXT, "levels": LEVELS,
-        "is_url": is_url(target),
+        "is_url": is_url(target), "protocol": protocol, "envelope_file": ENVELOPE_FILE,
+        "command_title": ("PowerShell (CimCmdlets)" if is_winrm(doc) else "") if protocol == WSMAN
+        else "pywbemcli",
         "diff": _diff(doc, baseline, {(d["id"], r["label"]): r["anchor"]
                                       for d in details for r in d["records"]})
         if baseline is not None else None,

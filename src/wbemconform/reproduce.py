@@ -1,16 +1,26 @@
 """Commands that reproduce what a report shows: the pywbemcli line that issues
-one operation of the evidence again, and the pytest line that runs one test
-again with the run's options (from any folder)."""
+one operation of the evidence again (CIM-XML), the PowerShell (CimCmdlets)
+line and the curl line that posts the saved request envelope again
+(WS-Management), and the pytest line that runs one test again with the run's
+options (from any folder). No command holds a password: each asks for it."""
 
 from __future__ import annotations
 
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .options import reproduce_args
 
-__all__ = ["pywbemcli_command", "pytest_command", "is_url"]
+__all__ = ["pywbemcli_command", "pytest_command", "is_url", "protocol_of", "is_winrm",
+           "powershell_command", "curl_command", "evidence_commands", "WSMAN",
+           "ENVELOPE_FILE", "SOAP_CONTENT_TYPE"]
+
+WSMAN = "WS-Management"
+#: the file a report's curl line posts: the evidence's saved request envelope
+ENVELOPE_FILE = "request.xml"
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 
 
 def is_url(target):
@@ -100,3 +110,217 @@ def pytest_command(doc, test, target):
     if is_url(target) and "--wbem-url" not in cmd:
         cmd += ["--wbem-url", target]
     return shlex.join(cmd)
+
+
+# -- WS-Management -------------------------------------------------------------
+
+def protocol_of(doc):
+    """The run's protocol: the document's ``protocol``, else (an older
+    document) what its target line says."""
+    if doc.get("protocol"):
+        return doc["protocol"]
+    target = str(doc.get("target") or "")
+    if f"({WSMAN}" in target:
+        return WSMAN
+    return "CIM-XML" if is_url(target) else "embedded mock"
+
+
+def _url(doc):
+    """The target's URL as recorded (user and password never in it)."""
+    from .options import redact_url
+    url = (doc.get("options") or {}).get("--wbem-url") or \
+        str(doc.get("target") or "").split(" ")[0]
+    return redact_url(url) if is_url(url) else None
+
+
+def _auth(doc):
+    return doc.get("auth") or (doc.get("options") or {}).get("--wbem-auth") or "basic"
+
+
+def is_winrm(doc):
+    """Whether a WS-Management target looks like WinRM (a WMI flavor, or
+    WinRM's ports 5985/5986): its reports show PowerShell lines too."""
+    url = _url(doc)
+    if protocol_of(doc) != WSMAN or not url:
+        return False
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = None
+    return doc.get("flavor") == "wmi" or port in (5985, 5986)
+
+
+_PS_PLAIN = re.compile(r"^[A-Za-z0-9_./:\\-]+$")
+_PS_AUTH = {"basic": "Basic", "ntlm": "Negotiate", "negotiate": "Negotiate",
+            "kerberos": "Kerberos", "credssp": "CredSsp"}
+
+
+def _ps(value):
+    """A PowerShell word: as is when plain, else single-quoted."""
+    value = str(value)
+    return value if _PS_PLAIN.match(value) else "'" + value.replace("'", "''") + "'"
+
+
+def _ps_session(doc):
+    """(statement that opens a CimSession or "", the cmdlets' connection words)."""
+    u = urlsplit(_url(doc))
+    https = u.scheme == "https"
+    port = u.port or (443 if https else 80)
+    auth = _auth(doc)
+    opts = doc.get("options") or {}
+    if not https and port == 5985 and auth in ("negotiate", "kerberos", "none"):
+        return "", f"-ComputerName {_ps(u.hostname)}"
+    words = ["New-CimSession", "-ComputerName", _ps(u.hostname), "-Port", str(port)]
+    if auth in _PS_AUTH:
+        user = opts.get("--wbem-user")
+        words += ["-Authentication", _PS_AUTH[auth],
+                  "-Credential", f"(Get-Credential {_ps(user)})" if user else "(Get-Credential)"]
+    if https:
+        words += ["-SessionOption", "(New-CimSessionOption -UseSsl"
+                  + (" -SkipCACheck -SkipCNCheck" if opts.get("--wbem-no-verify") else "")
+                  + ")"]
+    return "$s = " + " ".join(words) + "; ", "-CimSession $s"
+
+
+def _path(text):
+    import pywbem
+    try:
+        return pywbem.CIMInstanceName.from_wbem_uri(str(text))
+    except (ValueError, TypeError, pywbem.Error):
+        return None
+
+
+def _ps_value(value):
+    if isinstance(value, bool):
+        return "$true" if value else "$false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _wql_path(path):
+    """A WMI object path, ``Class.Key="v",N=1``, for ASSOCIATORS/REFERENCES OF."""
+    keys = []
+    for k, v in path.keybindings.items():
+        if isinstance(v, bool):
+            keys.append(f"{k}={'TRUE' if v else 'FALSE'}")
+        elif isinstance(v, (int, float)):
+            keys.append(f"{k}={v}")
+        else:
+            text = v.to_wbem_uri() if hasattr(v, "to_wbem_uri") else str(v)
+            keys.append(f'{k}="' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return path.classname + ("." + ",".join(keys) if keys else "")
+
+
+def _ps_instance(path, ns, conn):
+    """A PowerShell expression for the instance at ``path``: a client-only
+    instance with its keys (no round trip) when every key is plain, else a
+    Get-CimInstance filtered on the plain keys."""
+    plain = {k: v for k, v in path.keybindings.items() if not hasattr(v, "keybindings")}
+    if len(plain) == len(path.keybindings) and plain:
+        props = "; ".join(f"{k}={_ps_value(v)}" for k, v in plain.items())
+        return (f"(New-CimInstance -ClientOnly -Namespace {_ps(ns)} -ClassName "
+                f"{_ps(path.classname)} -Key {','.join(plain)} -Property @{{{props}}})")
+    where = " AND ".join(f"{k} = " + (str(v) if isinstance(v, (int, float)) and not
+                                      isinstance(v, bool) else
+                                      '"' + str(v).replace("\\", "\\\\")
+                                      .replace('"', '\\"') + '"')
+                         for k, v in plain.items())
+    return (f"(Get-CimInstance {conn} -Namespace {_ps(ns)} -ClassName {_ps(path.classname)}"
+            + (f" -Filter {_ps(where)}" if where else "") + ")")
+
+
+def powershell_command(doc, evidence):
+    """The PowerShell (CimCmdlets) line that issues the evidence's operation
+    against a WinRM target, or None when it has no CimCmdlets equivalent. The
+    password is asked for (Get-Credential), never written."""
+    if not _url(doc):
+        return None
+    op = evidence.get("operation")
+    args = dict(evidence.get("arguments") or {})
+    default_ns = (doc.get("options") or {}).get("--wbem-interop-namespace") or "root/interop"
+    ns = args.get("namespace")
+    session, conn = _ps_session(doc)
+    names_only = op in ("AssociatorNames", "ReferenceNames", "EnumerateInstanceNames")
+    if op in ("EnumerateInstances", "EnumerateInstanceNames", "GetClass"):
+        cls = args.get("arg0") or args.get("ClassName")
+        if not cls:
+            return None
+        prefix, _, cls = str(cls).rpartition(":")
+        ns = ns or re.sub(r"^//[^/]*/", "", prefix) or default_ns
+        if op == "GetClass":
+            return f"{session}Get-CimClass {conn} -Namespace {_ps(ns)} -ClassName {_ps(cls)}"
+        line = f"{session}Get-CimInstance {conn} -Namespace {_ps(ns)} -ClassName {_ps(cls)}"
+        if args.get("DeepInheritance") is False:
+            line += " -Shallow"
+        return line + (" -KeyOnly" if names_only else "")
+    if op == "ExecQuery":
+        ql, query = args.get("arg0") or args.get("QueryLanguage"), \
+            args.get("arg1") or args.get("Query")
+        if not query:
+            return None
+        return (f"{session}Get-CimInstance {conn} -Namespace {_ps(ns or default_ns)} "
+                f"-Query {_ps(query)}" + (f" -QueryDialect {_ps(ql)}" if ql else ""))
+    if op not in ("GetInstance", "Associators", "AssociatorNames", "References",
+                  "ReferenceNames"):
+        return None
+    path = _path(next((args[k] for k in _OBJECT_ARGS if args.get(k)), ""))
+    if path is None:
+        return None
+    ns = path.namespace or ns or default_ns
+    if op == "GetInstance":
+        return f"{session}Get-CimInstance {conn} -InputObject {_ps_instance(path, ns, conn)}"
+    if op in ("Associators", "AssociatorNames") and not (args.get("Role") or
+                                                         args.get("ResultRole")):
+        line = (f"{session}Get-CimAssociatedInstance {conn} -InputObject "
+                f"{_ps_instance(path, ns, conn)}")
+        if args.get("AssocClass"):
+            line += f" -Association {_ps(args['AssocClass'])}"
+        if args.get("ResultClass"):
+            line += f" -ResultClassName {_ps(args['ResultClass'])}"
+        return line + (" -KeyOnly" if names_only else "")
+    # Role/ResultRole, and references: WQL (CimCmdlets have no parameters for them)
+    kind = "ASSOCIATORS" if op.startswith("Associator") else "REFERENCES"
+    where = [f"{word} = {args[arg]}" for arg, word in (
+        ("AssocClass", "AssocClass"), ("ResultClass", "ResultClass"), ("Role", "Role"),
+        ("ResultRole", "ResultRole")) if args.get(arg) and (kind == "ASSOCIATORS" or arg in (
+            "ResultClass", "Role"))]
+    if names_only:
+        where.append("KeysOnly")
+    query = f"{kind} OF {{{_wql_path(path)}}}" + (" WHERE " + " ".join(where) if where else "")
+    return f"{session}Get-CimInstance {conn} -Namespace {_ps(ns)} -Query {_ps(query)}"
+
+
+_CURL_AUTH = {"ntlm": ["--ntlm"], "negotiate": ["--negotiate"], "kerberos": ["--negotiate"]}
+
+
+def curl_command(doc, evidence):
+    """The curl line that posts the evidence's saved request envelope (saved
+    as ``request.xml``) to the WS-Management target again, or None when the
+    evidence holds no envelope. ``-u USER``: curl asks for the password."""
+    url = _url(doc)
+    if not url or not evidence.get("envelope"):
+        return None
+    opts = doc.get("options") or {}
+    auth = _auth(doc)
+    cmd = ["curl", *_CURL_AUTH.get(auth, [])]
+    if auth != "none":
+        cmd += ["-u", str(opts.get("--wbem-user") or "USER")]
+    if opts.get("--wbem-no-verify"):
+        cmd.append("--insecure")
+    elif opts.get("--wbem-ca-certs"):
+        cmd += ["--cacert", str(opts["--wbem-ca-certs"])]
+    cmd += ["--data-binary", "@" + ENVELOPE_FILE, "-H", f"Content-Type: {SOAP_CONTENT_TYPE}",
+            url]
+    return shlex.join(cmd)
+
+
+def evidence_commands(doc, target, evidence):
+    """What reproduces one evidence record: ``{"command": the pywbemcli
+    (CIM-XML) or PowerShell (WinRM) line or None, "curl": the curl line or
+    None, "envelope": the saved request or None}``."""
+    if protocol_of(doc) == WSMAN:
+        return {"command": powershell_command(doc, evidence) if is_winrm(doc) else None,
+                "curl": curl_command(doc, evidence), "envelope": evidence.get("envelope")}
+    return {"command": pywbemcli_command(target, evidence) if is_url(target) else None,
+            "curl": None, "envelope": None}

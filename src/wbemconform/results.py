@@ -61,7 +61,8 @@ def evidence_dict(call, scrub=None):
     scrub = scrub or (lambda text: text)
     return {"operation": call.operation,
             "arguments": {k: scrub(v) for k, v in call.args.items()},
-            "outcome": call.outcome, "result": scrub(call.summary)}
+            "outcome": call.outcome, "result": scrub(call.summary),
+            **({"envelope": scrub(call.envelope)} if getattr(call, "envelope", None) else {})}
 
 
 class Results:
@@ -130,7 +131,8 @@ class Results:
 
     def to_json(self, *, target=None, flavor=None, flavor_reason=None, interop_namespace=None,
                 server=None, operations=None, load_failures=(), waivers=(), options=None,
-                gate=None, tls=None, load_warnings=(), run=None, not_judged=()):
+                gate=None, tls=None, load_warnings=(), run=None, not_judged=(),
+                protocol=None, auth=None):
         finished = dt.datetime.now(dt.timezone.utc)
         reqs = {}
         for rid, req in catalog().items():
@@ -153,7 +155,7 @@ class Results:
             "counts": self.counts(),
             "gate": gate.as_dict(),
             "not_judged": [{"requirement": r, "subject": s} for r, s in not_judged],
-            "tls": tls,
+            "protocol": protocol, "auth": auth, "tls": tls,
             "requirements": reqs,
             "waivers": [w.as_dict() for w in waivers],
             "operations": operations or {},

@@ -40,7 +40,8 @@ def document(session, pending=None):
         if target else [],
         waivers=session.waivers, options=_scrubbed(session, session.command_options),
         gate=gate, run=session.context, not_judged=session.not_judged,
-        tls=getattr(target, "tls_description", None) if target else None)
+        tls=getattr(target, "tls_description", None) if target else None,
+        protocol=getattr(target, "protocol", None), auth=getattr(target, "auth", None))
 
 def _scrubbed(session, value):
     if isinstance(value, dict):

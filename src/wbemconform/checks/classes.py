@@ -7,7 +7,7 @@ import re
 from pywbem import CIMClass, CIMInstanceName, CIMQualifier
 
 from ..observe import ECTP, RP
-from . import Judge, check, not_applicable
+from .registry import Judge, check, not_applicable
 from ._common import ns_key, path_key, see_sampled, target_namespace, with_namespace
 
 # <Organization>_<ProductName>_<ClassName>_<Version>, e.g.

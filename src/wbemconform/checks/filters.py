@@ -13,8 +13,9 @@ MSFT_TargetNamespace exists for; it is its own requirement, RC-4.
 from __future__ import annotations
 
 from ..observe import RP
-from . import Judge, check, not_applicable
-from ._common import SAMPLE, call_text, keyed, ns_key, see_sampled
+from .registry import Judge, Verdict, check, not_applicable
+from ._common import (EXACT_FAULT_CODES, SAMPLE, call_text, capability_reason, keyed, ns_key,
+                      see_sampled)
 
 
 def _local(obs, path):
@@ -48,8 +49,11 @@ def _filter_probes(obs, elements, request_ns, defined_here):
     return out
 
 
-def _judge_filter(j, out, call, cls, want, ns):
+def _judge_filter(j, out, call, cls, want, ns, undetermined=None):
     j.see(out)
+    if not out.ok and undetermined is not None and out.undetermined:
+        undetermined.append(f"{call}: {out.error.status_description}")
+        return
     if not out.ok:
         j.fail(f"{call} fails with {out.error_name}: {out.error.status_description}", out)
         return
@@ -60,7 +64,7 @@ def _judge_filter(j, out, call, cls, want, ns):
         j.fail(f"{call} returns {got[key]}, which is not a {cls}", out)
 
 
-def _from_profiles(obs, assoc, j, local):
+def _from_profiles(obs, assoc, j, local, undetermined=None):
     """RC-1 (local elements, classes of the request namespace) and RC-4
     (elements elsewhere: every class of theirs) from each linked profile."""
     ns = obs.interop_ns
@@ -83,7 +87,7 @@ def _from_profiles(obs, assoc, j, local):
             out = obs.forward(assoc, prof, ResultClass=cls)
             _judge_filter(j, out, call_text("AssociatorNames", prof.label,
                                         AssocClass=obs.filter_class(assoc, ns),
-                                        ResultClass=cls), cls, want, ns)
+                                        ResultClass=cls), cls, want, ns, undetermined)
     return tried
 
 
@@ -179,7 +183,8 @@ def resultclass_across_namespaces(obs, assoc):
     if not assoc.links_elsewhere:
         return not_applicable(f"{assoc.classname} links no element in another namespace")
     j = Judge()
-    tried = _from_profiles(obs, assoc, j, local=False)
+    undetermined = []  # a refused filter fails RC-4, but a fault without a status may be no refusal
+    tried = _from_profiles(obs, assoc, j, local=False, undetermined=undetermined)
     for ek, (elem, profiles) in list(obs.element_pairs(assoc).items())[:SAMPLE]:
         if _local(obs, elem):
             continue
@@ -195,7 +200,11 @@ def resultclass_across_namespaces(obs, assoc):
             tried += 1
             out = obs.reverse(assoc, elem, ResultClass=cls)
             _judge_filter(j, out, call_text("AssociatorNames", elem, ResultClass=cls), cls,
-                          want, obs.interop_ns)
+                          want, obs.interop_ns, undetermined)
+    if undetermined and not j.problems:
+        return Verdict("not-applicable", capability_reason(
+            EXACT_FAULT_CODES, "a refusal of the class is judged by its CIM status")
+            + f" ({'; '.join(undetermined[:3])})", j.evidence)
     if tried == 0 and not j.problems:
         return not_applicable("no traversal across namespaces answered to filter "
                               "(see TR-1, TR-2)")

@@ -23,7 +23,7 @@ organization of the scoping (referencing) profile.
 from __future__ import annotations
 
 from ..profiledefs import AUTONOMOUS, COMPONENT
-from . import Judge, check, not_applicable
+from .registry import Judge, check, not_applicable
 from ._common import path_key
 from .methodology import kind_text
 

@@ -12,7 +12,7 @@ namespace is one of them (pywbem issue 1430: a server that left it out).
 from __future__ import annotations
 
 from ..observe import RP
-from . import Judge, Verdict, check, not_applicable
+from .registry import Judge, Verdict, check, not_applicable
 from ._common import ns_key
 
 PREFERRED = "interop"

@@ -23,8 +23,9 @@ from pywbem import (CIM_ERR_METHOD_NOT_AVAILABLE, CIM_ERR_METHOD_NOT_FOUND, CIM_
 
 from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE
 from ..profiledefs import AUTONOMOUS, COMPONENT
-from . import Judge, Verdict, check, not_applicable
-from ._common import path_key, see_sampled, with_namespace
+from .registry import Judge, Verdict, check, not_applicable
+from ._common import (EXACT_FAULT_CODES, JUDGED_WITHOUT, capability_reason, path_key,
+                      see_sampled, with_namespace)
 
 #: elements traversed back to their profile, scoping instances walked down from
 SAMPLE = 25
@@ -76,6 +77,9 @@ def central_class_methodology(obs, profile):
     j.see(fwd)
     call = _forward_text(obs, profile)
     if not fwd.ok:
+        if fwd.undetermined and d.type != AUTONOMOUS:
+            return Verdict("not-applicable", capability_reason(*JUDGED_WITHOUT["CI-2"])
+                           + f" ({call}: {fwd.error.status_description})", [fwd.call])
         if fwd.status == CIM_ERR_NOT_SUPPORTED and d.type != AUTONOMOUS:
             return Verdict("not-applicable", f"{call} is not supported: a {d.type} profile "
                            "may leave its central instances to the scoping class methodology "
@@ -246,6 +250,11 @@ def get_central_instances_method(obs, profile):
     out = obs.op("InvokeMethod", METHOD, profile.path)
     j = Judge().see(decl, out)
     if not out.ok:
+        if out.undetermined:  # not implemented, or a failure: the status would tell
+            return Verdict("not-applicable", capability_reason(
+                EXACT_FAULT_CODES, "a server that does not implement the method answers "
+                "CIM_ERR_NOT_SUPPORTED, and a fault without a CIM status cannot be told from it")
+                + f" ({call}: {out.error.status_description})", [out.call])
         if out.status in NOT_IMPLEMENTED:
             return Verdict("not-applicable", f"{call} answers {out.error_name}: the {METHOD} "
                            "methodology is not implemented (DSP1033 1.1 makes it optional)",

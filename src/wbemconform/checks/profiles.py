@@ -9,8 +9,9 @@ from pywbem import CIMInstanceName
 from ..observe import RP
 from ..pywbem_server import logged_wbem_server
 from ..targets.base import ServerError, WriteRefused
-from . import Judge, check, not_applicable
-from ._common import path_key, with_namespace
+from ..observe.operations import is_undetermined
+from .registry import Judge, Verdict, check, not_applicable
+from ._common import JUDGED_WITHOUT, capability_reason, path_key, with_namespace
 
 REQUIRED = ("InstanceID", "RegisteredName", "RegisteredOrganization", "RegisteredVersion")
 ORG_OTHER, ORG_DMTF = 1, 2
@@ -173,6 +174,10 @@ def central_instances(obs, profile):
     except (ServerError, WriteRefused):
         raise  # the transport failed: an error of the run, not a verdict on the target
     except Exception as exc:  # pywbem raises ValueError/ModelError/CIMError here
+        if is_undetermined(exc) and not j.problems:
+            return Verdict("not-applicable", capability_reason(*JUDGED_WITHOUT["CI-1"])
+                           + f" (pywbem's get_central_instances({profile.label}): {exc})",
+                           j.evidence + obs.target.calls[before:])
         j.fail(f"pywbem's get_central_instances({profile.label}) failed: "
                f"{type(exc).__name__}: {exc}")
         central = []
@@ -262,6 +267,13 @@ def advertise_types_rules(obs, profile):
         if "null" in text.lower():
             return not_applicable(f"AdvertiseTypes is null; {cls} declares it [Required] but "
                                   "its description says null means 2 (Not Advertised)")
+        if _qualifier(prop, "Description") is None:
+            # a server that serves its classes without descriptions (OMI's
+            # compiled classes) cannot tell which schema it follows: older
+            # ones say null means Not Advertised -- nothing to fail on
+            return not_applicable(f"AdvertiseTypes is null; {cls} declares it [Required] but "
+                                  "the server's declaration carries no Description to say "
+                                  "whether null means 2 (Not Advertised), as older schemas do")
         j.fail(f"{profile.path}: AdvertiseTypes is null, but {cls} declares it [Required] "
                "(to say the profile is not advertised, it is {2}, Not Advertised)", decl)
         return j.verdict("")

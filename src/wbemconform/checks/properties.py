@@ -19,7 +19,7 @@ from ..hypothesis_profiles import active
 from ..namespaces import parse_namespace
 from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations
 from ..targets.base import ServerError
-from . import Judge, check, not_applicable
+from .registry import Judge, check, not_applicable
 from ._common import ns_key, path_key, see_sampled, with_namespace
 from .profiles import unique_triple
 

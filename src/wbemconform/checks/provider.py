@@ -7,8 +7,9 @@ from pywbem import (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED,
 
 from ..observe import ECTP, FROM_ELEMENT
 from ..targets.base import WriteRefused
-from . import Judge, check, not_applicable
-from ._common import missing_like, ns_key, path_key, see_sampled, with_namespace
+from .registry import Judge, Verdict, check, not_applicable
+from ._common import (JUDGED_WITHOUT, capability_reason, missing_like, ns_key, path_key,
+                      see_sampled, uncertain_sides, with_namespace)
 
 QUERY_REFUSALS = (CIM_ERR_NOT_SUPPORTED, CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED)
 
@@ -49,6 +50,10 @@ def enumeration_works(obs, assoc):
                        f"instances, but EnumerateInstanceNames of {ECTP} lists them", insts)
             counts.append(f"{len(a)} in {ns}")
             _unlisted_links(obs, assoc, ns, b, j, names)
+    unsure = uncertain_sides(obs, assoc)
+    if unsure and not j.problems:
+        return Verdict("not-applicable", capability_reason(*JUDGED_WITHOUT["PR-1"])
+                       + f" ({', '.join(unsure)})", j.evidence)
     return j.verdict("enumeration works: " + ", ".join(counts))
 
 
@@ -101,7 +106,7 @@ def get_matches_enumeration(obs, assoc):
 @check("PR-3")
 def query_matches_enumeration(obs, assoc):
     j = Judge()
-    notes = []
+    notes, undetermined = [], []
     for ns in _served_sides(obs, assoc):
         listing = obs.enumerate(assoc, ns)
         out = obs.op("ExecQuery", "WQL", f"SELECT * FROM {assoc.classname}", namespace=ns)
@@ -109,6 +114,8 @@ def query_matches_enumeration(obs, assoc):
         if not out.ok:
             if out.status in QUERY_REFUSALS:
                 notes.append(f"refused in {ns} ({out.error.status_code_name})")
+            elif out.undetermined:
+                undetermined.append(f"ExecQuery in {ns}: {out.error.status_description}")
             else:
                 j.fail(f"ExecQuery in {ns} failed with {out.error.status_code_name}, neither "
                        "an answer nor CIM_ERR_NOT_SUPPORTED", out)
@@ -130,6 +137,11 @@ def query_matches_enumeration(obs, assoc):
             j.fail(f"ExecQuery in {ns} returns a row enumeration does not: "
                    f"{got[key].path or dict(got[key].items())}", out)
         notes.append(f"{len(got)} row(s) in {ns} match enumeration")
+    undetermined += [f"whether {ns} declares {assoc.classname}"
+                     for ns in uncertain_sides(obs, assoc)]
+    if undetermined and not j.problems:
+        return Verdict("not-applicable", capability_reason(*JUDGED_WITHOUT["PR-3"])
+                       + f" ({'; '.join(undetermined)})", j.evidence)
     return j.verdict("; ".join(notes))
 
 

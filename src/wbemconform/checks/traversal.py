@@ -15,10 +15,12 @@ from __future__ import annotations
 from pywbem import CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED, CIMInstanceName
 
 from ..observe import ELEMENT_ROLE, FROM_ENUMERATION, PROFILE_ROLE
-from . import Judge, check, not_applicable
+from .registry import Judge, Verdict, check, not_applicable
 from ._common import (
+    JUDGED_WITHOUT,
     SAMPLE,
     call_text,
+    capability_reason,
     keyed,
     missing_like,
     ns_key,
@@ -330,7 +332,7 @@ def _judge_role_probe(j, out, call, what, expect, ns):
 
 def _pull_pair(obs, j, what, pulled, classic, ns, key_of=None, unsupported=None):
     """Compare an Open*Paths sequence with its classic counterpart."""
-    if not pulled.ok and pulled.status == CIM_ERR_NOT_SUPPORTED:
+    if not pulled.ok and (pulled.status == CIM_ERR_NOT_SUPPORTED or pulled.undetermined):
         unsupported.append(what)
         j.see(pulled)
         return False
@@ -440,14 +442,19 @@ def getinstance_of_nothing(obs, _subject):
                 path.namespace = path.namespace or obs.interop_ns
                 probes.append(path)
                 break
+    undetermined = []
     for probe in [p for p in probes if p is not None]:
         out = obs.op("GetInstance", probe)
         j.see(out)
         if out.ok:
             j.fail(f"GetInstance({probe}) returns an instance", out)
+        elif out.undetermined:
+            undetermined.append(out)
         elif out.status != CIM_ERR_NOT_FOUND:
             j.fail(f"GetInstance({probe}) fails with {out.error_name}, not CIM_ERR_NOT_FOUND",
                    out)
+    if undetermined and not j.problems:
+        return _undetermined("ER-1", undetermined)
     return j.verdict("GetInstance of nonexistent instances fails with CIM_ERR_NOT_FOUND")
 
 
@@ -462,6 +469,7 @@ def associators_of_nothing(obs, assoc):
     probes = [p for p in probes if p is not None]
     if not probes:
         return not_applicable("no profile or element to derive a nonexistent one from")
+    undetermined = []
     for probe in probes:
         filt = obs.filter_class(assoc, probe.namespace or obs.interop_ns)
         for op, kw in (("AssociatorNames", {"AssocClass": filt}),
@@ -471,6 +479,18 @@ def associators_of_nothing(obs, assoc):
             if out.ok and out.value:
                 j.fail(f"{op}({probe}) returns {len(out.value)} object(s) for an object that "
                        "does not exist", out)
+            elif not out.ok and out.undetermined:
+                undetermined.append(out)
             elif not out.ok and out.status != CIM_ERR_NOT_FOUND:
                 j.fail(f"{op}({probe}) fails with {out.error_name}, not CIM_ERR_NOT_FOUND", out)
+    if undetermined and not j.problems:
+        return _undetermined("ER-2", undetermined)
     return j.verdict("operations on nonexistent objects return nothing or CIM_ERR_NOT_FOUND")
+
+
+def _undetermined(req_id, outcomes):
+    """Not applicable: the faults the verdict hinges on came without a CIM status."""
+    return Verdict("not-applicable", capability_reason(*JUDGED_WITHOUT[req_id])
+                   + f" ({len(outcomes)} fault(s) without one, e.g. {outcomes[0].call.operation}"
+                   f": {outcomes[0].error.status_description})",
+                   [o.call for o in outcomes if o.call is not None])

@@ -10,6 +10,12 @@ server may declare the class in namespaces that hold none of its instances).
 A link no enumeration lists but ReferenceNames from a central instance of a
 known profile returns is kept too, marked FROM_ELEMENT.
 
+Where the target cannot enumerate classes (WS-Management), the classes are
+those whose instances EnumerateInstanceNames of CIM_ElementConformsToProfile
+lists (polymorphic) in each namespace that answers it, and those
+ReferenceNames reaches from the elements' side; each such class is then
+looked for in every conformance namespace (:meth:`Associations._declared_elsewhere`).
+
 What is derived from the links -- the class serving an association in a
 namespace, the indexes, the traversals -- is :mod:`.links`, one layer up.
 
@@ -25,6 +31,7 @@ from pywbem import CIMInstanceName
 
 from ..namespaces import target_namespace_qualifier
 from ..paths import ns_key, path_key, with_namespace
+from .operations import CLASS_ENUMERATION
 from .profiles import Profiles
 from .schema import ECTP, ELEMENT_ROLE, PROFILE_ROLE
 
@@ -146,18 +153,26 @@ class Associations(Profiles):
         selected profile."""
         declared = {}  # class lower -> {ns key: (ns, decl)}
         instances = {}  # class lower -> {ns key: [paths]}
-        for ns in self.namespaces:
-            listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
-                             DeepInheritance=True)
-            if not listed.ok:
-                continue
-            names = list(listed.value)
+        listed_classes = self.can(CLASS_ENUMERATION)
+        for ns in self.namespaces if listed_classes else self.conformance_namespaces:
+            if listed_classes:
+                listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
+                                 DeepInheritance=True)
+                if not listed.ok:
+                    continue
+                names = list(listed.value)
+            else:
+                names = []
             for name in names:
-                decl = self.get_class(ns, name)
+                decl = self.declaration(ns, name, ECTP)
                 if decl is not None:
                     declared.setdefault(name.lower(), {})[ns_key(ns)] = (ns, decl)
             for lc, paths in self._instances_by_class(ns, names).items():
                 instances.setdefault(lc, {})[ns_key(ns)] = paths
+                if not listed_classes and ns_key(ns) not in declared.get(lc, {}):
+                    decl = self.declaration(ns, paths[0].classname, ECTP)
+                    if decl is not None:
+                        declared.setdefault(lc, {})[ns_key(ns)] = (ns, decl)
                 if lc == ECTP.lower() and lc not in declared:
                     base = self.get_class(ns, ECTP)
                     if base is not None:
@@ -168,9 +183,11 @@ class Associations(Profiles):
                 if key in declared.get(lc, {}):
                     continue
                 ns = self.spelling(key)
-                decl = self.get_class(ns, paths[0].classname)
+                decl = self.declaration(ns, paths[0].classname, ECTP)
                 if decl is not None:
                     declared.setdefault(lc, {})[key] = (ns, decl)
+        if not listed_classes:
+            self._declared_elsewhere(declared)
         out = []
         for lc, spots in declared.items():
             if lc == ECTP.lower() and not instances.get(lc) and not reached.get(lc):
@@ -180,6 +197,8 @@ class Associations(Profiles):
             classname = next(iter(decls.values())).classname
             assoc = Association(classname, decls, names, self.interop_ns)
             self._fill_links(assoc, instances.get(lc, {}), reached.get(lc, {}))
+            if not listed_classes:
+                self._declared_where_elements_live(assoc)
             out.append(assoc)
         for assoc in out:
             assoc.profile_labels = [p.label for p in self.linked_profiles(assoc)]
@@ -187,6 +206,31 @@ class Associations(Profiles):
             keys = {p.key for p in self.profiles}
             out = [a for a in out if {p.key for p in self.linked_profiles(a)} & keys]
         return sorted(out, key=lambda a: (a.label.lower(), a.classname.lower()))
+
+    def _declared_elsewhere(self, declared):
+        """Without class enumeration: the conformance namespaces that define a
+        class found through its instances, though they hold none of them (one
+        question per class and namespace: GetClass, or EnumerateInstanceNames
+        without class retrieval)."""
+        for lc, spots in declared.items():
+            classname = next(iter(spots.values()))[1].classname
+            for ns in self.conformance_namespaces:
+                if ns_key(ns) not in spots:
+                    decl = self.declaration(ns, classname, ECTP)
+                    if decl is not None:
+                        spots[ns_key(ns)] = (ns, decl)
+
+    def _declared_where_elements_live(self, assoc):
+        """Without class enumeration (nor, often, a list of namespaces): the
+        namespaces its elements live in, as its links name them, are asked
+        whether they declare the class too -- the spec's implementation side,
+        which no listing revealed."""
+        for ns in assoc.element_ns:
+            if ns_key(ns) not in assoc.decls:
+                decl = self.declaration(ns, assoc.classname, ECTP)
+                if decl is not None:
+                    assoc.decls[ns_key(ns)] = decl
+                    assoc.declared_in[ns_key(ns)] = ns
 
     def _element_side_paths(self) -> dict:
         """{class lower: {ns key: [association paths]}}: the conformance

@@ -9,6 +9,14 @@ answered from memory; :meth:`Operations.pull` runs an Open*Paths sequence to
 its end. :meth:`Operations.derived` remembers what the higher layers compute
 from the answers.
 
+What the target lacks is asked with :meth:`Operations.can` (its declared
+capabilities, :data:`~wbemconform.targets.base.CAPABILITIES`): an operation
+that needs a capability the target lacks (:data:`NEEDED_FOR`) is never sent
+-- :meth:`~Operations.op` answers it with a CIM_ERR_NOT_SUPPORTED that says
+so -- and the higher layers find out another way. A CIM error whose status
+the target could not determine (``undetermined``: a WS-Management fault
+without a CIM status) is :attr:`Outcome.undetermined`.
+
 This module imports no other part of the package.
 """
 
@@ -16,12 +24,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pywbem import CIMError, CIMInstanceName
+from pywbem import CIM_ERR_NOT_SUPPORTED, CIMError, CIMInstanceName
 
 from ..paths import exact_key
-from ..targets.base import Call, ServerError, Target
+from ..targets.base import Call, ServerError, Target, describe_args, is_undetermined
 
-__all__ = ["Outcome", "Operations"]
+__all__ = ["Outcome", "Operations", "PULL_OPERATIONS", "CLASS_RETRIEVAL", "CLASS_ENUMERATION",
+           "EXACT_FAULT_CODES", "NEEDED_FOR", "has_capability", "is_undetermined"]
+
+#: the capabilities CIM-XML has and WS-Management may lack (names of
+#: wbemconform.targets.base.CAPABILITIES)
+PULL_OPERATIONS = "pull-operations"
+CLASS_RETRIEVAL = "class-retrieval"
+CLASS_ENUMERATION = "class-enumeration"
+EXACT_FAULT_CODES = "exact-fault-codes"
+#: operation -> the capability it needs; never sent to a target that lacks it
+NEEDED_FOR = {
+    "GetClass": CLASS_RETRIEVAL, "EnumerateClasses": CLASS_ENUMERATION,
+    "EnumerateClassNames": CLASS_ENUMERATION,
+    **{op: PULL_OPERATIONS for op in (
+        "OpenEnumerateInstancePaths", "OpenEnumerateInstances", "OpenAssociatorInstancePaths",
+        "OpenAssociatorInstances", "OpenReferenceInstancePaths", "OpenReferenceInstances",
+        "OpenQueryInstances", "PullInstancePaths", "PullInstancesWithPath", "PullInstances",
+        "CloseEnumeration")},
+}
+
+
+def has_capability(target, name) -> bool:
+    """Whether the target has a capability (it declares what it has)."""
+    return target.can(name)
 
 
 @dataclass
@@ -40,6 +71,11 @@ class Outcome:
     @property
     def status(self):
         return self.error.status_code if self.error is not None else None
+
+    @property
+    def undetermined(self):
+        """Whether the error's status could not be determined (see module docstring)."""
+        return self.error is not None and is_undetermined(self.error)
 
     @property
     def error_name(self):
@@ -75,6 +111,21 @@ class Operations:
         return (operation, tuple(_arg_key(a) for a in args),
                 tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items() if v is not None)))
 
+    def can(self, capability) -> bool:
+        """Whether the target has a capability (:func:`has_capability`)."""
+        return has_capability(self.target, capability)
+
+    def _not_sent(self, operation, args, kwargs):
+        """The Outcome of an operation the target lacks the capability for
+        (nothing is sent), or None."""
+        needed = NEEDED_FOR.get(operation)
+        if needed is None or self.can(needed):
+            return None
+        text = f"not sent: the target lacks {needed}"
+        call = Call(operation, describe_args(args, kwargs), "refused", text, 0.0,
+                    self.target.current_requirement)
+        return Outcome(error=CIMError(CIM_ERR_NOT_SUPPORTED, text), call=call, calls=[call])
+
     def prefetch(self, requests):
         """Issue together the operations ``[(operation, args, kwargs)]`` not
         asked yet -- concurrently, on a URL target with several workers -- so
@@ -86,7 +137,8 @@ class Operations:
         for operation, args, kwargs in requests:
             kwargs = {k: v for k, v in kwargs.items() if v is not None}
             key = self._key(operation, args, kwargs)
-            if key in self._memo or key in seen:
+            if key in self._memo or key in seen or \
+                    self._not_sent(operation, args, kwargs) is not None:
                 continue
             seen.add(key)
             todo.append((key, operation, args, kwargs))
@@ -112,6 +164,10 @@ class Operations:
                 raise hit
             return hit
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        refused = self._not_sent(operation, args, kwargs)
+        if refused is not None:
+            self._memo[key] = refused
+            return refused
         try:
             value = self.target.call(operation, *args, **kwargs)
             out = Outcome(value=value, call=self.target.calls[-1])
@@ -133,6 +189,10 @@ class Operations:
         if key in self._memo:
             return self._memo[key]
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        refused = self._not_sent(open_operation, args, kwargs)
+        if refused is not None:
+            self._memo[key] = refused
+            return refused
         kwargs.setdefault("MaxObjectCount", 1000)
         calls = []
         try:

@@ -23,7 +23,7 @@ from ..paths import path_key, with_namespace
 from ..profiledefs import (COMPONENT, ORGANIZATION_VALUES, KnowledgeBase, ProfileDef,
                            ProfileDefsError, load_knowledge_base)
 from ..targets.base import TargetSetupError
-from .operations import Outcome
+from .operations import CLASS_RETRIEVAL, Outcome
 from .schema import (ELEMENT_ROLE, PROFILE_ROLE, REFERENCED_PROFILE, REGISTERED_SUBPROFILE, RP,
                      SUBPROFILE_REQUIRES, Schema)
 
@@ -110,7 +110,10 @@ class Profiles(Schema):
 
     @cached_property
     def organization_names(self) -> dict:
-        """{RegisteredOrganization value: its name} from the class's ValueMap/Values."""
+        """{RegisteredOrganization value: its name} from the class's ValueMap/Values
+        (without class retrieval: the organizations the knowledge base knows)."""
+        if not self.can(CLASS_RETRIEVAL):
+            return {v: n.upper() for n, v in ORGANIZATION_VALUES.items()}
         cls = self.get_class(self.interop_ns, RP)
         prop = cls.properties.get("RegisteredOrganization") if cls is not None else None
         if prop is None:
@@ -137,6 +140,8 @@ class Profiles(Schema):
             return []
         profiles = [Profile(with_namespace(inst.path, self.interop_ns), inst)
                     for inst in out.value]
+        for p in profiles:
+            self.learn_base(p.path.classname, RP)
         seen = {}
         for p in profiles:
             seen.setdefault(p.base_label, []).append(p)

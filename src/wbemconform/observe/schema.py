@@ -10,6 +10,14 @@ MSFT_TargetNamespace qualifier of an interop class names (read by
 that qualifier). Classes are asked for once per namespace (GetClass with
 inherited qualifiers) and their hierarchies remembered.
 
+A target without class retrieval (GetClass; most WS-Management servers)
+still answers what the checks ask of classes, from instances: a class is
+defined in a namespace where EnumerateInstanceNames of it answers, and a
+class is a subclass of what a polymorphic enumeration listed its instances
+under (:meth:`Schema.learn_base`); nothing else of its hierarchy is known.
+Without class enumeration, the conformance namespaces are those where
+EnumerateInstanceNames of CIM_ElementConformsToProfile answers.
+
 Imports :mod:`.operations` only.
 """
 
@@ -18,12 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pywbem import CIM_ERR_INVALID_CLASS, CIMClass, CIMInstanceName, WBEMServer
+from pywbem import (CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_NOT_FOUND,
+                    CIMClass, CIMInstanceName, WBEMServer)
 
 from ..namespaces import target_namespace_qualifier
 from ..paths import ns_key, path_key, with_namespace
 from ..targets.base import TargetSetupError
-from .operations import Operations
+from .operations import CLASS_ENUMERATION, CLASS_RETRIEVAL, Operations
 
 __all__ = ["Schema", "NamespaceDiscovery", "ECTP", "RP", "REFERENCED_PROFILE",
            "SUBPROFILE_REQUIRES", "REGISTERED_SUBPROFILE", "NAMESPACE_CLASSES",
@@ -45,6 +54,8 @@ NAMESPACE_CLASSES = ("CIM_Namespace", "CIM_WBEMServerNamespace", "__Namespace")
 #: discovery walks down from root, this deep and this wide at most
 NAMESPACE_DEPTH, NAMESPACE_LIMIT = 8, 500
 _UNKNOWN = object()
+#: what an enumeration of a class a namespace does not define answers
+UNDEFINED = (CIM_ERR_INVALID_CLASS, CIM_ERR_INVALID_NAMESPACE, CIM_ERR_NOT_FOUND)
 
 
 @dataclass
@@ -83,6 +94,10 @@ class Schema(Operations):
         self._interop_option = interop_namespace
         # class knowledge, asked for per element: answered from these
         self._classes, self._chains, self._ancestries = {}, {}, {}
+        #: without class retrieval: {class lower: [bases]} learned from instances
+        self._learned = {}
+        #: without class retrieval: {(ns key, class lower)} not known to be defined or not
+        self.uncertain = set()
 
     # -- namespaces -------------------------------------------------------------------
 
@@ -100,7 +115,8 @@ class Schema(Operations):
             if out.ok:
                 return ns
             tried.append(f"{ns}: {out.error.status_code_name}")
-            if self._interop_option and out.status == CIM_ERR_INVALID_CLASS:
+            if self._interop_option and (out.status == CIM_ERR_INVALID_CLASS or
+                                         out.undetermined):
                 return ns  # the user said so; RP-1 will tell the rest
         raise TargetSetupError(
             f"{self.target}: no interop namespace found (tried "
@@ -213,8 +229,16 @@ class Schema(Operations):
         namespace first): where conformance can be served at all."""
         out = []
         for ns in self.namespaces:
-            listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
-                             DeepInheritance=True)
+            if self.can(CLASS_ENUMERATION):
+                listed = self.op("EnumerateClassNames", namespace=ns, ClassName=ECTP,
+                                 DeepInheritance=True)
+            elif self.can(CLASS_RETRIEVAL):  # where the class is, it is defined --
+                # whether or not a provider behind it answers an enumeration
+                if self.get_class(ns, ECTP) is not None:
+                    out.append(ns)
+                continue
+            else:  # where it can be enumerated, it is defined
+                listed = self.op("EnumerateInstanceNames", ECTP, namespace=ns)
             if listed.ok:
                 out.append(ns)
         return out
@@ -238,8 +262,45 @@ class Schema(Operations):
         return cached
 
     def has_class(self, namespace, classname) -> bool:
-        """Whether the namespace defines the class (a filter may name it there)."""
-        return self.get_class(namespace, classname) is not None
+        """Whether the namespace defines the class (a filter may name it there);
+        without class retrieval: whether EnumerateInstanceNames of it answers there."""
+        if self.can(CLASS_RETRIEVAL):
+            return self.get_class(namespace, classname) is not None
+        out = self.op("EnumerateInstanceNames", classname, namespace=namespace)
+        if out.ok:
+            return True
+        if out.undetermined:  # an undefined class, or a failing provider
+            self.uncertain.add((ns_key(namespace), classname.lower()))
+            return False
+        return out.status not in UNDEFINED  # defined, its enumeration fails
+
+    def is_uncertain(self, namespace, classname) -> bool:
+        """Without class retrieval: whether it is unknown if the namespace
+        defines the class (its enumeration failed without a CIM status)."""
+        self.has_class(namespace, classname)
+        return (ns_key(namespace), classname.lower()) in self.uncertain
+
+    def learn_base(self, classname, base):
+        """Without class retrieval: ``classname`` is a ``base`` (its instances
+        were listed by a polymorphic enumeration of ``base``)."""
+        if classname.lower() != base.lower() and not self.can(CLASS_RETRIEVAL):
+            bases = self._learned.setdefault(classname.lower(), [])
+            if base.lower() not in (b.lower() for b in bases):
+                bases.append(base)
+                self._chains.clear()
+                self._ancestries.clear()
+
+    def declaration(self, namespace, classname, base):
+        """The class as the namespace defines it (:meth:`get_class`), or None;
+        without class retrieval, a bare stand-in (its name and ``base``) where
+        the namespace defines it (:meth:`has_class`): no property, no qualifier."""
+        if self.can(CLASS_RETRIEVAL):
+            return self.get_class(namespace, classname)
+        if not self.has_class(namespace, classname):
+            return None
+        self.learn_base(classname, base)
+        return CIMClass(classname, superclass=None if classname.lower() == base.lower()
+                        else base)
 
     def superclasses(self, namespace, classname) -> list:
         """The class and its superclasses (lower case), as the namespace defines them."""
@@ -248,7 +309,22 @@ class Schema(Operations):
     def is_a(self, namespace, classname, base) -> bool:
         """Whether the class is ``base`` or a subclass of it, as the namespace
         defines the hierarchy."""
+        if not self.can(CLASS_RETRIEVAL):
+            return self._is_a_by_instances(namespace, classname, base)
         return base.lower() in self._ancestry(namespace, classname)
+
+    def _is_a_by_instances(self, namespace, classname, base) -> bool:
+        """Without class retrieval: whether ``classname`` is ``base`` or a class
+        learned to be one -- here by EnumerateInstanceNames of ``base`` in the
+        namespace (polymorphic) listing an instance of ``classname``. A class
+        without such an instance is not known to be a ``base``."""
+        if classname.lower() == base.lower() or \
+                base.lower() in (b.lower() for b in self._learned.get(classname.lower(), ())):
+            return True
+        listing = self.op("EnumerateInstanceNames", base, namespace=namespace)
+        for path in (listing.value or []) if listing.ok else []:
+            self.learn_base(path.classname, base)
+        return base.lower() in (b.lower() for b in self._learned.get(classname.lower(), ()))
 
     def _ancestry(self, namespace, classname) -> frozenset:
         key = (ns_key(namespace), classname.lower())
@@ -261,6 +337,8 @@ class Schema(Operations):
         """The class and its superclasses, as spelled, from where it is defined."""
         key = (ns_key(namespace), classname.lower())
         chain = self._chains.get(key)
+        if chain is None and not self.can(CLASS_RETRIEVAL):
+            chain = self._chains[key] = [classname, *self._learned.get(classname.lower(), ())]
         if chain is None:
             chain, name, seen = [], classname, set()
             while name and name.lower() not in seen:
@@ -287,6 +365,9 @@ class Schema(Operations):
         defines ``classname`` says."""
         if classname.lower() == base.lower():
             return True
+        if not self.can(CLASS_RETRIEVAL):
+            return any(self._is_a_by_instances(ns, classname, base) for ns in
+                       [*namespaces, self.interop_ns, *self.conformance_namespaces] if ns)
         for ns in [*namespaces, self.interop_ns, *self.conformance_namespaces]:
             if self.has_class(ns, classname):
                 return self.is_a(ns, classname, base)

@@ -33,6 +33,11 @@ The package, by responsibility (each module's docstring says more):
   :mod:`~wbemconform.server.pulls` (pull enumeration contexts expire and are
   capped) and :mod:`~wbemconform.server.faults` (``fault=``: misbehaving on
   purpose);
+* :mod:`~wbemconform.server.wsman`: the WS-Management application
+  (:func:`make_wsman_app`, mounted at ``/wsman`` by ``wbemconform serve``:
+  :func:`default_apps`), with :mod:`~wbemconform.server.wsman_ops` (each
+  request as one call of the mock) and :mod:`~wbemconform.server.wsman_enum`
+  (its enumeration contexts, capped and expiring);
 * :mod:`~wbemconform.server.auth`: HTTP Basic authentication, loopback
   addresses;
 * :mod:`~wbemconform.server.pywbem_xml`: the one module that uses pywbem's
@@ -58,11 +63,13 @@ from .readonly import WRITE_METHODS
 from .request import MAX_XML_ATTRIBUTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS, parse_request
 from .request import request_tree as _request_tree  # noqa: F401  (the name tests use)
 from .routes import Mount
-from .serving import WbemServer, serve
+from .serving import WSMAN_PREFIX, WbemServer, default_apps, serve
+from .wsman import WsmanApp, make_wsman_app
 
 __all__ = ["make_app", "serve", "WbemServer", "parse_request", "is_loopback",
            "MAX_REQUEST_BYTES", "MAX_XML_ELEMENTS", "MAX_XML_DEPTH", "MAX_XML_ATTRIBUTES",
            "MAX_HEADER_BYTES", "MAX_HEADER_FIELDS", "REQUEST_TIMEOUT", "IDLE_TIMEOUT",
            "TLS_HANDSHAKE_TIMEOUT", "MAX_CONNECTIONS", "EVICT_QUIET_SECONDS",
            "MAX_ENUMERATION_CONTEXTS", "ENUMERATION_TIMEOUT", "REALM", "Fault", "parse_fault",
-           "FAULT_KINDS", "FAULT_HELP", "WRITE_METHODS", "Mount", "BasicAuth"]
+           "FAULT_KINDS", "FAULT_HELP", "WRITE_METHODS", "Mount", "BasicAuth",
+           "make_wsman_app", "WsmanApp", "default_apps", "WSMAN_PREFIX"]

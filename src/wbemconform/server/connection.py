@@ -19,6 +19,18 @@ class Closed(Exception):
     """The client closed the connection (or it broke)."""
 
 
+#: the WSGI environ key naming the client connection (a :class:`ConnectionKey`)
+CONNECTION_KEY = "wbemconform.connection"
+
+
+class ConnectionKey:
+    """Names one client connection to the applications (the WSGI environ's
+    ``wbemconform.connection``): an object that lives as long as the
+    connection, so an application may keep per-connection state (an NTLM
+    security context) in a ``weakref.WeakKeyDictionary``."""
+
+    __slots__ = ("__weakref__",)
+
 
 def _release(waiter):
     """Let whoever awaits ``waiter`` (a future, or None) go on."""
@@ -42,6 +54,8 @@ class Connection(asyncio.Protocol):
         self._writing_paused = False
         self._waiter = None
         self._write_waiter = None
+        #: what names this connection to the applications (see ConnectionKey)
+        self.key = ConnectionKey()
         #: what the conversation is doing: "waiting" (for a request), "reading"
         #: (one), "answering" (the application runs, or the answer is written),
         #: "refusing" (an error answer was sent, the connection closes)

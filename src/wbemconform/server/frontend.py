@@ -34,7 +34,7 @@ import time
 import urllib.parse
 
 from .common import LOG, one_line
-from .connection import Closed, Connection, status_line
+from .connection import CONNECTION_KEY, Closed, Connection, status_line
 from .faults import InjectedClose
 from .framing import Reject, read_request
 
@@ -121,7 +121,7 @@ class Frontend:
                 conn.state = "answering"
                 try:
                     answer = await self.loop.run_in_executor(self.executor, self._call_app,
-                                                             request, conn.peer)
+                                                             request, conn.peer, conn.key)
                 except RuntimeError:  # the executor is shut down: the server stops
                     return
                 if not await self._respond(conn, request, *answer):
@@ -170,7 +170,7 @@ class Frontend:
 
     # -- the application ---------------------------------------------------------
 
-    def _environ(self, request, peer):
+    def _environ(self, request, peer, conn_key=None):
         target = request.target
         if target.startswith(("http://", "https://")):  # absolute-form
             split = urllib.parse.urlsplit(target)
@@ -187,6 +187,7 @@ class Frontend:
             "wsgi.version": (1, 0), "wsgi.url_scheme": self.scheme,
             "wsgi.input": io.BytesIO(request.body), "wsgi.errors": LogStream(),
             "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            CONNECTION_KEY: conn_key,  # the connection (see ConnectionKey)
         }
         for name, value in request.headers:
             if name in ("content-length", "transfer-encoding"):
@@ -196,7 +197,7 @@ class Frontend:
             environ[key] = f"{environ[key]}, {value}" if key in environ else value
         return environ
 
-    def _call_app(self, request, peer):
+    def _call_app(self, request, peer, conn_key=None):
         """(status, headers, chunks, broken) from the WSGI application, in a worker."""
         state = {}
         chunks = []
@@ -207,7 +208,7 @@ class Frontend:
 
         broken = False
         try:
-            environ = self._environ(request, peer)
+            environ = self._environ(request, peer, conn_key)
             app = self.routes.dispatch(environ)
             result = app(environ, start_response)
             try:

@@ -17,12 +17,26 @@ from .cimxml import make_app
 from .common import one_line
 from .frontend import IDLE_TIMEOUT, MAX_CONNECTIONS, REQUEST_TIMEOUT, Frontend
 from .routes import Mount, Routes, check_prefix
+from .wsman_auth import NtlmUserFile, parse_auth_schemes
+
+#: where :func:`default_apps` mounts the WS-Management application
+WSMAN_PREFIX = "/wsman"
+
+
+def default_apps():
+    """The applications ``wbemconform serve`` mounts beside CIM-XML:
+    WS-Management at :data:`WSMAN_PREFIX` (:mod:`wbemconform.server.wsman`),
+    so that one served mock answers both protocols. (``serve()`` itself
+    mounts only what its ``apps`` names.)"""
+    from .wsman import make_wsman_app
+    return {WSMAN_PREFIX: make_wsman_app}
 
 class WbemServer:
     """A running CIM-XML server in a background thread (see :func:`serve`)."""
 
-    def __init__(self, frontend, thread, scheme, host):
+    def __init__(self, frontend, thread, scheme, host, closers=()):
         self._frontend = frontend
+        self._closers = list(closers)  # e.g. the NTLM credential file
         self._thread = thread
         self.scheme = scheme
         self.host = host
@@ -63,6 +77,8 @@ class WbemServer:
             frontend.sock.close()
         except OSError:
             pass
+        for close in self._closers:
+            close()
 
     def __enter__(self):
         return self
@@ -117,7 +133,8 @@ def _tls_context(certfile, keyfile):
 def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
           certfile=None, keyfile=None, numthreads=8, fault=None, read_only=False,
           allow_unauthenticated_remote=False, request_timeout=REQUEST_TIMEOUT,
-          idle_timeout=IDLE_TIMEOUT, max_connections=MAX_CONNECTIONS, apps=None):
+          idle_timeout=IDLE_TIMEOUT, max_connections=MAX_CONNECTIONS, apps=None,
+          auth=("basic",)):
     """Serve ``conn`` over CIM-XML at ``http(s)://host:port/`` in a background thread.
 
     ``port=0`` picks a free port (``server.port``, ``server.url``). With
@@ -144,6 +161,13 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
     the WSGI application that answers at ``prefix`` and below it (see
     :mod:`wbemconform.server.routes`). A prefix that is not a path such as
     ``/wsman`` is a ValueError.
+
+    ``auth``: the schemes the mounted WS-Management application accepts from
+    ``user`` -- ``("basic",)``, ``("basic", "ntlm")`` or ``("ntlm",)`` (or
+    ``"basic,ntlm"``); NTLM comes with WinRM's sealed messages over HTTP
+    (:mod:`wbemconform.server.wsman_auth`; its credential file is removed
+    when the server stops). CIM-XML stays Basic. ``"ntlm"`` without ``user``
+    is a ValueError.
     """
     for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
@@ -156,18 +180,28 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
                          f"without authentication would let anyone who reaches it read "
                          f"and change the mock; set a user and password, or allow "
                          f"unauthenticated remote access explicitly")
+    schemes = parse_auth_schemes(auth)
+    if "ntlm" in schemes and user is None:
+        raise ValueError("NTLM authentication needs a user and password")
     app = make_app(conn, user=user, password=password, fault=fault, read_only=read_only)
     routes = Routes(app)
-    for prefix, factory in dict(apps or {}).items():
-        mount = Mount(conn, check_prefix(prefix), user=user, password=password,
-                      read_only=read_only)
-        routes.mount(prefix, factory(mount), mount)
-    ssl_context = None
-    if certfile:
-        ssl_context = _tls_context(certfile, keyfile or None)
-    elif keyfile:
-        raise ValueError("keyfile given without certfile")
-    sock = _listen(host, port)  # binds now: the port is known before serve() returns
+    ntlm = NtlmUserFile(user, password) if "ntlm" in schemes and apps else None
+    try:
+        for prefix, factory in dict(apps or {}).items():
+            mount = Mount(conn, check_prefix(prefix), user=user, password=password,
+                          read_only=read_only)
+            mount.auth_schemes, mount.ntlm = schemes, ntlm  # see WsmanGate
+            routes.mount(prefix, factory(mount), mount)
+        ssl_context = None
+        if certfile:
+            ssl_context = _tls_context(certfile, keyfile or None)
+        elif keyfile:
+            raise ValueError("keyfile given without certfile")
+        sock = _listen(host, port)  # binds now: the port is known before serve() returns
+    except BaseException:
+        if ntlm is not None:
+            ntlm.close()
+        raise
     frontend = Frontend(routes, sock, ssl_context, numthreads, float(request_timeout),
                         float(idle_timeout), max_connections)
     ready = []
@@ -178,6 +212,9 @@ def serve(conn, host="127.0.0.1", port=0, user=None, password=None,
         thread.join(0.01)
     if not ready or ready[0] is not None:
         sock.close()
+        if ntlm is not None:
+            ntlm.close()
         error = ready[0] if ready else RuntimeError("the server thread ended at start")
         raise OSError(f"cannot start serving: {one_line(error)}")
-    return WbemServer(frontend, thread, "https" if ssl_context else "http", host)
+    return WbemServer(frontend, thread, "https" if ssl_context else "http", host,
+                      closers=[ntlm.close] if ntlm is not None else [])

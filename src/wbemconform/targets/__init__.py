@@ -5,8 +5,11 @@ Layout (no module here imports an opener but this one):
 * :mod:`.base` -- :class:`Target` (one ``call`` for every operation: logged,
   bounded, classified, writes refused unless declared), its errors, the
   write/read operation sets, :class:`Call` and :data:`CAPABILITIES`;
-* openers, one module per way of reaching a target: :mod:`.cimxml` (a
-  ``--wbem-url``, CIM-XML over HTTP(S)) and :mod:`.mock` (the embedded mock);
+* openers, one module per way of reaching a target: :mod:`.wsman` (a
+  ``/wsman`` ``--wbem-url`` or ``--wbem-protocol wsman``: WS-Management, its
+  client in :mod:`.wsman_conn`, :mod:`.wsman_http`, :mod:`.wsman_auth`),
+  :mod:`.cimxml` (any other ``--wbem-url``, CIM-XML over HTTP(S)) and
+  :mod:`.mock` (the embedded mock);
 * what the URL openers share: :mod:`.urls` (a ``--wbem-url`` taken apart),
   :mod:`.transport` (a deadline per operation, the TLS choice, the answer
   size limit, no redirects) and :mod:`.pywbem_adapter` (the transport's
@@ -42,18 +45,20 @@ from __future__ import annotations
 
 from ..options import (DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_WORKERS, OptionError, Secret,
                        TargetOptions, check_common, redact_url)
-from . import cimxml, mock
-from .base import (CAPABILITIES, READ_ONLY_METHODS, WRITE_OPERATIONS, Call, ServerError,
-                   Target, TargetSetupError, WriteRefused, is_write)
+from . import cimxml, mock, wsman
+from .base import (CAPABILITIES, PROTOCOL_CAPABILITIES, READ_ONLY_METHODS, WRITE_OPERATIONS, Call,
+                   ServerError, Target, TargetSetupError, UndeterminedCIMError, WriteRefused,
+                   is_undetermined, is_write)
 
 __all__ = ["open_target", "validate_options", "opener_for", "OPENERS",
            "Target", "ServerError", "WriteRefused", "TargetSetupError", "Call",
-           "CAPABILITIES", "WRITE_OPERATIONS", "READ_ONLY_METHODS", "is_write",
+           "CAPABILITIES", "PROTOCOL_CAPABILITIES", "UndeterminedCIMError", "is_undetermined",
+           "WRITE_OPERATIONS", "READ_ONLY_METHODS", "is_write",
            "TargetOptions", "Secret", "redact_url", "DEFAULT_MAX_RESPONSE_BYTES",
            "DEFAULT_WORKERS"]
 
 #: the openers, asked in this order: the first that claims the options opens them
-OPENERS = (cimxml, mock)
+OPENERS = (wsman, cimxml, mock)
 
 
 def opener_for(options):

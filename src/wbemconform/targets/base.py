@@ -29,7 +29,8 @@ from ..options import TargetOptions
 from ..secrets import Secrets
 
 __all__ = ["Target", "ServerError", "WriteRefused", "TargetSetupError", "WRITE_OPERATIONS",
-           "READ_ONLY_METHODS", "Call", "is_write", "CAPABILITIES", "describe_args"]
+           "READ_ONLY_METHODS", "Call", "is_write", "CAPABILITIES", "PROTOCOL_CAPABILITIES",
+           "UndeterminedCIMError", "is_undetermined", "describe_args"]
 
 
 class TargetSetupError(Exception):
@@ -72,6 +73,28 @@ class ServerError(Exception):
         self.args = (f"{self.args[0]} ({hint})",)
 
 
+class UndeterminedCIMError(CIMError):
+    """An error answer whose CIM status the server did not say (e.g. a
+    WS-Management fault with a subcode and a reason but no ``CIMStatusCode``).
+
+    Its ``status_code`` is CIM_ERR_FAILED only because a CIMError needs one:
+    ``undetermined`` is True, and a verdict that hinges on WHICH status the
+    server answered must not be taken from it (not-applicable instead). The
+    description holds what the server did say (``subcode``, ``reason``)."""
+
+    undetermined = True
+
+    def __init__(self, description, *, subcode=None, reason=None, **kwargs):
+        super().__init__(pywbem.CIM_ERR_FAILED, description, **kwargs)
+        self.subcode = subcode
+        self.reason = reason
+
+
+def is_undetermined(exc) -> bool:
+    """Whether an error answer's CIM status is unknown (see :class:`UndeterminedCIMError`)."""
+    return bool(getattr(exc, "undetermined", False))
+
+
 class WriteRefused(Exception):
     """A write operation was attempted against a target that does not allow writes."""
 
@@ -85,7 +108,7 @@ class Call:
     identity: each is one operation as issued."""
 
     __slots__ = ("operation", "_args", "outcome", "_summary", "seconds", "requirement",
-                 "status_code")
+                 "status_code", "envelope")
 
     def __init__(self, operation, args, outcome, summary, seconds, requirement=None,
                  status_code=None):
@@ -96,6 +119,9 @@ class Call:
         self.seconds = seconds
         self.requirement = requirement
         self.status_code = status_code
+        #: the request a WS-Management target sent first for this operation
+        #: (scrubbed text, bounded; None for other protocols): a report's curl line
+        self.envelope = None
 
     @property
     def args(self) -> dict:
@@ -158,11 +184,26 @@ CAPABILITIES = {
     "class-definitions": "it accepts class definitions from us (CreateClass probes)",
     "load-findings": "it reports conformance problems found while loading its MOF",
     "scratch-instances": "instances may be created and deleted freely (a throwaway target)",
+    "pull-operations": "it has the pull operations (Open*/Pull*/CloseEnumeration, DSP0200 1.3)",
+    "class-retrieval": "GetClass answers with the class declaration",
+    "class-enumeration": "EnumerateClassNames/EnumerateClasses list the classes",
+    "exact-fault-codes": "every error answer carries its CIM status code (never guessed)",
 }
+
+#: what a protocol with every CIM operation gives (CIM-XML, the mock); a
+#: WS-Management target declares the ones it has
+PROTOCOL_CAPABILITIES = frozenset({"pull-operations", "class-retrieval", "class-enumeration",
+                                   "exact-fault-codes"})
 
 
 class Target:
     """A connection plus the rules every call obeys (see module docstring)."""
+
+    #: the protocol its opener speaks ("CIM-XML", "WS-Management", "embedded
+    #: mock"), and the authentication scheme ("basic", "ntlm", ... or "none"):
+    #: set by the opener, shown in the terminal, the JSON and the HTML (never a secret)
+    protocol = None
+    auth = None
 
     def __init__(self, conn, description, *, capabilities=(), options=None,
                  tls_description="tls: unknown", transport=None, workers=1,
@@ -358,6 +399,11 @@ def _without_secrets(exc: CIMError, secrets: Secrets) -> CIMError:
     clean = secrets.scrub(description)
     if clean == description:
         return exc
+    if isinstance(exc, UndeterminedCIMError):
+        return UndeterminedCIMError(clean, subcode=exc.subcode,
+                                    reason=secrets.scrub(exc.reason or "") or None,
+                                    instances=exc.instances, conn_id=exc.conn_id,
+                                    request_data=exc.request_data)
     return CIMError(exc.status_code, clean, instances=exc.instances, conn_id=exc.conn_id,
                     request_data=exc.request_data)
 

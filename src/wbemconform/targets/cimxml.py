@@ -9,7 +9,10 @@ through a bounded :class:`~.transport.Transport` (:func:`connect`), and
 pywbem's quadratic text handling is replaced by a linear one that also stops
 at the transport's deadline (:mod:`.pywbem_adapter`).
 
-Declared capabilities: ``writes`` with ``--wbem-allow-writes``, nothing else.
+Declared capabilities: the protocol's own (``pull-operations``,
+``class-retrieval``, ``class-enumeration``, ``exact-fault-codes``: CIM-XML
+has every CIM operation and every error carries its status), and ``writes``
+with ``--wbem-allow-writes``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import pywbem
 
 from ..options import (DEFAULT_MAX_RESPONSE_BYTES, Secret, given, parse_byte_size, redact_url)
 from . import pywbem_adapter
-from .base import Target, TargetSetupError
-from .transport import Transport, check_deadline, tls_choice
+from .base import PROTOCOL_CAPABILITIES, Target, TargetSetupError
+from .transport import Transport, check_deadline, tls_choice, tls_problem
 from .urls import Url, parse_url
 
 __all__ = ["NAME", "claims", "validate", "open", "connect"]
@@ -31,8 +34,9 @@ NAME = "CIM-XML"
 
 
 def claims(options) -> bool:
-    """Whether these options name a CIM-XML target (a ``--wbem-url``)."""
-    return bool(options.url)
+    """Whether these options name a CIM-XML target (a ``--wbem-url``; the
+    WS-Management opener, asked first, takes ``/wsman`` URLs)."""
+    return bool(options.url) and getattr(options, "protocol", "auto") != "wsman"
 
 
 _HOST_NAME = re.compile(r"^[\w-]+(\.[\w-]+)*\.?$")
@@ -84,6 +88,10 @@ def validate(options) -> None:
     if mock_only:
         raise TargetSetupError(f"{', '.join(mock_only)}: only used with the embedded mock, "
                                f"and --wbem-url {u.shown} is given")
+    wsman_only = given(options, "wsman")
+    if wsman_only:
+        raise TargetSetupError(f"{', '.join(wsman_only)}: only used with a WS-Management "
+                               f"target, and --wbem-url {u.shown} is spoken to in CIM-XML")
     for name, value in (("--wbem-user", options.user), ("the user name in --wbem-url", u.user),
                         ("--wbem-password", options.password),
                         ("$WBEM_PASSWORD", os.environ.get("WBEM_PASSWORD")
@@ -95,16 +103,9 @@ def validate(options) -> None:
     if options.password is not None and not (options.user or u.user):
         raise TargetSetupError("--wbem-password: given without --wbem-user (and the URL names "
                                "no user)")
-    if options.no_verify and options.ca_certs:
-        raise TargetSetupError("--wbem-no-verify and --wbem-ca-certs: give one of them "
-                               "(verify with that CA bundle, or do not verify)")
-    if options.ca_certs and not os.path.exists(options.ca_certs):
-        raise TargetSetupError(f"--wbem-ca-certs {options.ca_certs}: no such file")
-    tls = tls_choice(options)
-    if tls.env_var and not os.path.exists(tls.verify):
-        raise TargetSetupError(f"${tls.env_var}={tls.verify}: no such file (it chooses the CA "
-                               "bundle when --wbem-ca-certs is not given; fix or unset it, or "
-                               "give --wbem-ca-certs)")
+    problem = tls_problem(options)
+    if problem:
+        raise TargetSetupError(problem)
 
 
 def connect(options) -> tuple[pywbem.WBEMConnection, Transport]:
@@ -138,7 +139,12 @@ def open(options) -> Target:  # every opener's entry point is open()
     kept in a plain local here."""
     validate(options)
     conn, transport = connect(options)
-    return Target(conn, redact_url(options.url), options=options, transport=transport,
-                  tls_description=transport.tls.description,
-                  capabilities={"writes"} if options.allow_writes else (),
-                  workers=getattr(options, "workers", 1), connect_more=lambda: connect(options))
+    target = Target(conn, redact_url(options.url), options=options, transport=transport,
+                    tls_description=transport.tls.description,
+                    capabilities=PROTOCOL_CAPABILITIES | ({"writes"} if options.allow_writes
+                                                          else set()),
+                    workers=getattr(options, "workers", 1),
+                    connect_more=lambda: connect(options))
+    target.protocol = NAME
+    target.auth = "basic" if transport.auth is not None else "none"  # Basic only
+    return target

@@ -2,7 +2,9 @@
 (``--wbem-mock-*``; the URL options are refused), its opener and its load
 findings. The mock itself (:mod:`wbemconform.mock`) knows nothing of targets.
 
-Declared capabilities: ``load-findings`` always; ``writes``,
+Declared capabilities: ``load-findings`` and the protocol's own
+(``pull-operations``, ``class-retrieval``, ``class-enumeration``,
+``exact-fault-codes``) always; ``writes``,
 ``class-definitions`` and ``scratch-instances`` when writes are allowed (the
 opener always allows them: the mock is loaded fresh for the run).
 """
@@ -16,7 +18,7 @@ from ..mock import MofLoadError, connect, default_profile_files
 from ..mock.broker import QUIRKS
 from ..mof import default_include_roots
 from ..options import given
-from .base import Target, TargetSetupError
+from .base import PROTOCOL_CAPABILITIES, Target, TargetSetupError
 
 __all__ = ["NAME", "claims", "validate", "open", "mock_target", "load_mock_providers",
            "TLS_DESCRIPTION"]
@@ -44,9 +46,12 @@ def mock_target(conn, description, *, allow_writes=True, options=None, load_fail
     the mock's capabilities declared."""
     capabilities = {"writes", "class-definitions", "load-findings", "scratch-instances"} \
         if allow_writes else {"load-findings"}
-    return Target(conn, description, capabilities=capabilities, options=options,
-                  tls_description=TLS_DESCRIPTION, load_failures=load_failures,
-                  load_warnings=load_warnings)
+    capabilities |= PROTOCOL_CAPABILITIES
+    target = Target(conn, description, capabilities=capabilities, options=options,
+                    tls_description=TLS_DESCRIPTION, load_failures=load_failures,
+                    load_warnings=load_warnings)
+    target.protocol, target.auth = "embedded mock", "none"
+    return target
 
 
 def open(options) -> Target:  # every opener's entry point is open()

@@ -17,10 +17,11 @@ import io
 
 import pywbem
 import requests
+from pywbem import _tupleparse  # private: see parse_class_xml
 from pywbem import _tupletree  # private: see install_linear_text_handler
 
 __all__ = ["install_session", "install_linear_text_handler", "BodyAlreadyRead", "parse_xml",
-           "original_parse_xml"]
+           "original_parse_xml", "parse_class_xml"]
 
 
 def install_session(conn: pywbem.WBEMConnection, session: requests.Session) -> None:
@@ -138,3 +139,18 @@ def original_parse_xml(data: bytes):
         return _tupletree.xml_to_tupletree_sax(data, "CIM-XML response")
     finally:
         _tupletree.CIMContentHandler = installed
+
+
+def parse_class_xml(xml: bytes) -> pywbem.CIMClass:
+    """The ``CIMClass`` of a DSP0201 ``<CLASS>`` element (bytes).
+
+    Private: pywbem 1.9.1 reads CIM-XML only inside its operations; its
+    ``_tupletree.xml_to_tupletree_sax`` and ``_tupleparse.TupleParser
+    .parse_class`` are the reader. A WS-Management server that offers class
+    retrieval (a Get on the ``cim-xml`` resource URI) answers with such an
+    element, which the WS-Management client (:mod:`.wsman_conn`) hands here
+    after the hardened parser (:mod:`wbemconform.wsman.xmlsafe`) has read it
+    -- so no DTD or entity reaches pywbem's SAX parser. pywbem's errors
+    (``CIMXMLParseError``, ``XMLParseError``) are raised as they are."""
+    tree = _tupletree.xml_to_tupletree_sax(xml, "CLASS")
+    return _tupleparse.TupleParser().parse_class(tree)

@@ -57,7 +57,7 @@ from ..secrets import MASK
 from . import pywbem_adapter
 from .urls import parse_url
 
-__all__ = ["tls_choice", "TlsChoice", "Transport", "check_deadline",
+__all__ = ["tls_choice", "TlsChoice", "Transport", "check_deadline", "current_deadline",
            "OperationTimeoutError", "ResponseTooLargeError", "RedirectRefusedError",
            "AnswerNotProcessedError"]
 
@@ -100,6 +100,23 @@ def tls_choice(options, environ=None) -> TlsChoice:
             return TlsChoice(environ[var], f"tls: verify with ${var}={environ[var]}", var)
     bundle = requests.certs.where()
     return TlsChoice(bundle, f"tls: verify with the default bundle {bundle} (certifi)")
+
+
+def tls_problem(options) -> str | None:
+    """What is wrong with the TLS options of a URL target (one line), or None:
+    both --wbem-no-verify and --wbem-ca-certs, a CA bundle that is missing, or
+    an environment variable naming a bundle that is missing. The same rules
+    for every protocol."""
+    if options.no_verify and options.ca_certs:
+        return ("--wbem-no-verify and --wbem-ca-certs: give one of them (verify with that "
+                "CA bundle, or do not verify)")
+    if options.ca_certs and not os.path.exists(options.ca_certs):
+        return f"--wbem-ca-certs {options.ca_certs}: no such file"
+    tls = tls_choice(options)
+    if tls.env_var and not os.path.exists(tls.verify):
+        return (f"${tls.env_var}={tls.verify}: no such file (it chooses the CA bundle when "
+                "--wbem-ca-certs is not given; fix or unset it, or give --wbem-ca-certs)")
+    return None
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -174,6 +191,17 @@ def check_deadline():
     job = getattr(_current, "job", None)
     if job is not None and job.expired():
         raise OperationTimeoutError(job.transport.timeout_message(job.operation))
+
+
+def current_deadline():
+    """The ``time.monotonic()`` by which the operation this thread runs must
+    be over (None outside :meth:`Transport.run`): a client that sends several
+    requests for one operation (WS-Management's Enumerate + Pulls) sees how
+    much of its one deadline is left."""
+    job = getattr(_current, "job", None)
+    if job is None:
+        return None
+    return float("-inf") if job.abandoned else job.deadline
 
 
 def _work(job):

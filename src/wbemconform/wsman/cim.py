@@ -3,7 +3,8 @@
 * An instance (DSP0227 7.2, DSP0230 7) is an element named after its class,
   in the namespace of the class's resource URI, with one child per property
   in that same namespace. An array is the child repeated; NULL is
-  ``xsi:nil="true"``; a reference is an EPR (``wsa:Address`` and
+  ``xsi:nil="true"`` (a NULL array: one nil child, so an array whose only
+  item is NULL reads as a NULL array); a reference is an EPR (``wsa:Address`` and
   ``wsa:ReferenceParameters``) as the children of the property element; a
   datetime is wrapped in ``cim:Datetime``/``cim:Interval`` (DSP0230 8.2);
   an embedded instance is its own instance element.
@@ -95,7 +96,12 @@ def selectors_from_xml(selector_set):
         if not name:
             raise WsmanDecodeError("wsman:Selector without a Name attribute")
         nested = selector.find(clark(WSA, "EndpointReference"))
-        selectors[name] = epr_from_xml(nested) if nested is not None else _text(selector)
+        if nested is not None:
+            selectors[name] = epr_from_xml(nested)
+        elif is_epr_element(selector):  # OMI: the EPR's parts without the wrapper
+            selectors[name] = epr_from_xml(selector)
+        else:
+            selectors[name] = _text(selector)
     return selectors
 
 
@@ -292,6 +298,8 @@ def instance_from_xml(elem, *, cimclass=None, uri_map=None, namespace=None, path
             raise WsmanDecodeError(f"property {name} of {classname} mixes {sorted(types)}")
         vtype = cim_type or types.pop()
         value = values if is_array else values[0]
+        if is_array and len(elems) == 1 and values[0] is None:
+            value = None  # a NULL array is one nil element (as append_value writes it)
         if not is_array and len(values) > 1:
             raise WsmanDecodeError(f"property {name} of {classname} is scalar but repeated")
         embedded = "instance" if any(isinstance(v, CIMInstance) for v in values) else None

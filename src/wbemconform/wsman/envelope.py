@@ -77,11 +77,13 @@ def _header(header, local_ns, local, text=None, must_understand=None):
 
 def make_envelope(action, *, to=ANONYMOUS, message_id=None, relates_to=None, reply_to=None,
                   resource_uri=None, selectors=None, operation_timeout=None,
-                  max_envelope_size=None, locale=None):
+                  max_envelope_size=None, locale=None, option_set=None):
     """``(envelope, body)`` elements with the headers given (None = left out).
 
     ``operation_timeout`` is in seconds; ``selectors`` maps names to text or
-    :class:`~wbemconform.wsman.cim.Epr`; ``locale`` is an ``xml:lang`` tag."""
+    :class:`~wbemconform.wsman.cim.Epr`; ``locale`` is an ``xml:lang`` tag;
+    ``option_set`` maps option names to text: a ``wsman:OptionSet``
+    (DSP0226 6.4), e.g. OMI's ``IncludeInheritedElements`` for a class Get."""
     root = etree.Element(clark(SOAP_ENV, "Envelope"), nsmap=NSMAP)
     header = etree.SubElement(root, clark(SOAP_ENV, "Header"))
     _header(header, WSA, "To", to)
@@ -102,6 +104,10 @@ def make_envelope(action, *, to=ANONYMOUS, message_id=None, relates_to=None, rep
         _header(header, WSMAN, "OperationTimeout", duration_text(operation_timeout))
     if selectors:
         selectors_to_xml(header, selectors)
+    if option_set:
+        options = _header(header, WSMAN, "OptionSet")
+        for name, value in option_set.items():
+            etree.SubElement(options, clark(WSMAN, "Option"), Name=str(name)).text = str(value)
     body = etree.SubElement(root, clark(SOAP_ENV, "Body"))
     return root, body
 
@@ -139,10 +145,12 @@ class Envelope:
         return Epr(self.resource_uri or "", dict(self.selectors), self.to or ANONYMOUS)
 
 
-def read_envelope(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH):
+def read_envelope(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH,
+                  max_elements=None):
     """The :class:`Envelope` of ``data`` (bytes); raises
     :class:`~wbemconform.wsman.xmlsafe.XmlError` or :class:`WsmanProtocolError`."""
-    root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth)
+    root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth,
+                     max_elements=max_elements)
     if root.tag != clark(SOAP_ENV, "Envelope"):
         name = etree.QName(root)
         if name.localname == "Envelope":

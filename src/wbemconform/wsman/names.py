@@ -31,7 +31,8 @@ __all__ = [
     "ACTION_WXF_FAULT", "FAULT_ACTIONS",
     "DIALECT_WQL", "DIALECT_WQL_DMTF", "DIALECT_CQL", "DIALECT_ASSOCIATION", "DIALECT_SELECTOR",
     "WQL_DIALECTS", "MODE_EPR", "MODE_OBJECT_AND_EPR", "ENUMERATION_MODES",
-    "CIMNAMESPACE_SELECTOR", "FAULT_DETAIL", "SUBCODES", "qn", "clark",
+    "CIMNAMESPACE_SELECTOR", "CLASS_RETRIEVAL_URI", "CLASSNAME_SELECTOR", "FAULT_DETAIL",
+    "SUBCODES", "qn", "clark",
 ]
 
 #: SOAP 1.2 envelope
@@ -97,6 +98,13 @@ WQL_DIALECTS = frozenset({DIALECT_WQL, DIALECT_WQL_DMTF})
 MODE_EPR = "EnumerateEPR"
 MODE_OBJECT_AND_EPR = "EnumerateObjectAndEPR"
 ENUMERATION_MODES = frozenset({MODE_EPR, MODE_OBJECT_AND_EPR})
+
+#: the resource URI OMI answers a Get of a class on (selectors ``ClassName`` and
+#: ``__cimnamespace``), with the class as a DSP0201 ``<CLASS>`` element: no
+#: DSP0227 operation retrieves a class, and MS-WSMV (WinRM) has none either
+CLASS_RETRIEVAL_URI = "http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/*"
+#: the selector naming the class to retrieve at :data:`CLASS_RETRIEVAL_URI`
+CLASSNAME_SELECTOR = "ClassName"
 
 #: DSP0227 6.3: the selector naming the CIM namespace
 CIMNAMESPACE_SELECTOR = "__cimnamespace"

@@ -98,21 +98,24 @@ def _namespace_selectors(resource_uri, namespace, selectors, uri_map):
 
 
 def _envelope(action, to, resource_uri, *, namespace=None, selectors=None, uri_map=None,
-              message_id=None, operation_timeout=None, max_envelope_size=None, locale=None):
+              message_id=None, operation_timeout=None, max_envelope_size=None, locale=None,
+              option_set=None):
     uri_map = uri_map or _DEFAULT_MAP
     return make_envelope(action, to=to, message_id=message_id, reply_to=ANONYMOUS,
                          resource_uri=resource_uri,
                          selectors=_namespace_selectors(resource_uri, namespace, selectors,
                                                         uri_map),
                          operation_timeout=operation_timeout,
-                         max_envelope_size=max_envelope_size, locale=locale)
+                         max_envelope_size=max_envelope_size, locale=locale,
+                         option_set=option_set)
 
 
 def build_get(to, resource_uri, *, selectors=None, namespace=None, **options):
     """A WS-Transfer Get of the instance ``selectors`` name (bytes).
 
     ``options``: ``message_id``, ``operation_timeout`` (s), ``max_envelope_size``,
-    ``locale``, ``uri_map`` (for EPR-valued selectors given as paths)."""
+    ``locale``, ``option_set`` (name -> text), ``uri_map`` (for EPR-valued
+    selectors given as paths)."""
     root, _body = _envelope(ACTION_GET, to, resource_uri, namespace=namespace,
                             selectors=selectors, **options)
     return serialize(root)
@@ -324,20 +327,22 @@ def _parse_filter(elem, uri_map):
     return dialect, AssociationInstancesFilter(epr, text("ResultClassName"), text("Role"), props)
 
 
-def _read(data, max_bytes, max_depth):
+def _read(data, max_bytes, max_depth, max_elements=None):
     try:
-        return read_envelope(data, max_bytes=max_bytes, max_depth=max_depth)
+        return read_envelope(data, max_bytes=max_bytes, max_depth=max_depth,
+                             max_elements=max_elements)
     except XmlRefused as exc:
         raise WsmanFault("wsman:EncodingLimit", str(exc)) from exc
-    except (XmlError, WsmanProtocolError) as exc:
+    except (XmlError, WsmanProtocolError, WsmanDecodeError) as exc:
         raise WsmanFault("wsman:SchemaValidationError", str(exc)) from exc
 
 
 def parse_request(data, uri_map=None, *, max_bytes=DEFAULT_MAX_BYTES,
-                  max_depth=DEFAULT_MAX_DEPTH):
-    """The :class:`WsmanRequest` in ``data`` (bytes); raises :class:`WsmanFault`."""
+                  max_depth=DEFAULT_MAX_DEPTH, max_elements=None):
+    """The :class:`WsmanRequest` in ``data`` (bytes); raises :class:`WsmanFault`
+    (``max_elements``: most elements the envelope may have, None: no limit)."""
     uri_map = uri_map or _DEFAULT_MAP
-    env = _read(data, max_bytes, max_depth)
+    env = _read(data, max_bytes, max_depth, max_elements)
     if not env.action:
         raise _fault("wsa:MessageInformationHeaderRequired", "the request has no wsa:Action")
     ops = {ACTION_GET: "Get", ACTION_ENUMERATE: "Enumerate", ACTION_PULL: "Pull",

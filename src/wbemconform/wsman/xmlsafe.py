@@ -15,7 +15,10 @@ so :func:`parse_xml` reads it on these terms:
   ``huge_tree=False`` so that libxml2 keeps its own text and depth limits;
 * a nesting-depth limit of its own (``max_depth``), enforced while parsing
   (an incremental parser counts start and end events), so a deeply nested
-  document is refused before it is built.
+  document is refused before it is built;
+* optionally, a limit on the number of elements (``max_elements``, None:
+  none), counted the same way, so that a server bounds the work a request
+  can make (a body of a million empty elements is small in bytes).
 
 Errors are :class:`XmlRefused` (hostile or over a limit) or
 :class:`XmlMalformed` (not well-formed XML); both are :class:`XmlError`
@@ -87,7 +90,8 @@ def _parser():
                                huge_tree=False, collect_ids=False, remove_pis=True)
 
 
-def parse_xml(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH):
+def parse_xml(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH,
+              max_elements=None):
     """The root element of ``data`` (bytes or str), read on the terms above.
 
     Raises :class:`XmlRefused` or :class:`XmlMalformed`, one line each."""
@@ -106,7 +110,7 @@ def parse_xml(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH)
     if not raw.strip():
         raise XmlMalformed("malformed XML: empty document")
     parser = _parser()
-    depth = 0
+    depth = elements = 0
     try:
         for start in range(0, len(raw), _CHUNK):
             parser.feed(raw[start:start + _CHUNK])
@@ -114,6 +118,10 @@ def parse_xml(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH)
                 depth += 1 if event == "start" else -1
                 if depth > max_depth:
                     raise XmlRefused(f"refused XML: elements nested deeper than {max_depth}")
+                if event == "start" and max_elements is not None:
+                    elements += 1
+                    if elements > max_elements:
+                        raise XmlRefused(f"refused XML: more than {max_elements} elements")
         root = parser.close()
     except etree.XMLSyntaxError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "syntax error"
@@ -122,6 +130,9 @@ def parse_xml(data, *, max_bytes=DEFAULT_MAX_BYTES, max_depth=DEFAULT_MAX_DEPTH)
         raise XmlMalformed(f"malformed XML: {message}") from None
     for event, _elem in parser.read_events():
         depth += 1 if event == "start" else -1
+        elements += event == "start"
+    if max_elements is not None and elements > max_elements:
+        raise XmlRefused(f"refused XML: more than {max_elements} elements")
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise XmlRefused("refused XML: DOCTYPE declarations are not accepted (no DTD, no entities)")
