@@ -1600,7 +1600,8 @@ def _start_cli_server():
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
-    port = line.rsplit("127.0.0.1:", 1)[-1].split(" ", 1)[0] if "127.0.0.1:" in line else ""
+    found = re.search(r"serving the mock at http://127\.0\.0\.1:(\d+)", line)
+    port = found.group(1) if found else ""
     if not port.isdigit():
         proc.kill()
         pytest.fail(f"no URL in {line!r}; stderr: {proc.stderr.read()}")
