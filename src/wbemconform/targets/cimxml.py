@@ -25,7 +25,7 @@ import pywbem
 from ..options import (DEFAULT_MAX_RESPONSE_BYTES, Secret, given, parse_byte_size, redact_url)
 from . import pywbem_adapter
 from .base import PROTOCOL_CAPABILITIES, Target, TargetSetupError
-from .transport import Transport, check_deadline, tls_choice, tls_problem
+from .transport import Transport, check_deadline, password_of, tls_choice, tls_problem
 from .urls import Url, parse_url
 
 __all__ = ["NAME", "claims", "validate", "open", "connect"]
@@ -113,13 +113,7 @@ def connect(options) -> tuple[pywbem.WBEMConnection, Transport]:
     a :class:`Transport`; call :func:`validate` first."""
     u = parse_url(options.url)
     user = options.user or u.user
-    password = options.password
-    if password is None and os.environ.get("WBEM_PASSWORD") is not None:
-        password = Secret(os.environ["WBEM_PASSWORD"])
-    if password is None:
-        password = u.password
-    if password is not None and not isinstance(password, Secret):
-        password = Secret(password)
+    password = password_of(options, u)
     transport = Transport(
         url=u.base, timeout=options.timeout,
         max_response_bytes=parse_byte_size(getattr(options, "max_response_bytes",

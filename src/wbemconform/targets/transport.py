@@ -102,6 +102,20 @@ def tls_choice(options, environ=None) -> TlsChoice:
     return TlsChoice(bundle, f"tls: verify with the default bundle {bundle} (certifi)")
 
 
+def password_of(options, url_parts) -> Secret | None:
+    """The password a URL target uses: the option, else ``$WBEM_PASSWORD``,
+    else the URL's own (``url_parts``: :func:`.urls.parse_url`'s answer);
+    always a :class:`Secret` (never shown). The same rule for every protocol."""
+    password = options.password
+    if password is None and os.environ.get("WBEM_PASSWORD") is not None:
+        password = Secret(os.environ["WBEM_PASSWORD"])
+    if password is None:
+        password = url_parts.password
+    if password is not None and not isinstance(password, Secret):
+        password = Secret(password)
+    return password
+
+
 def tls_problem(options) -> str | None:
     """What is wrong with the TLS options of a URL target (one line), or None:
     both --wbem-no-verify and --wbem-ca-certs, a CA bundle that is missing, or

@@ -29,15 +29,14 @@ yet: PR-5 is not applicable). Never
 from __future__ import annotations
 
 import ipaddress
-import os
 
 import pywbem
 
-from ..options import DEFAULT_MAX_RESPONSE_BYTES, Secret, given, parse_byte_size, redact_url
+from ..options import DEFAULT_MAX_RESPONSE_BYTES, given, parse_byte_size, redact_url
 from ..secrets import Secrets
 from ..wsman.resource_uri import ResourceUriMap, parse_rule
 from .base import Target, TargetSetupError
-from .transport import Transport, tls_choice, tls_problem
+from .transport import Transport, password_of, tls_choice, tls_problem
 from .urls import parse_url
 from .wsman_auth import SpnegoAuth
 from .wsman_conn import WsmanConnection
@@ -109,24 +108,13 @@ def validate(options) -> None:
         raise TargetSetupError(problem)
 
 
-def _password(options, u):
-    password = options.password
-    if password is None and os.environ.get("WBEM_PASSWORD") is not None:
-        password = Secret(os.environ["WBEM_PASSWORD"])
-    if password is None:
-        password = u.password
-    if password is not None and not isinstance(password, Secret):
-        password = Secret(password)
-    return password
-
-
 def connect(options, *, probe=True) -> tuple[WsmanConnection, Transport]:
     """A WS-Management connection for ``options.url`` over a bounded transport;
     call :func:`validate` first. ``probe``: ask once whether the server
     offers class retrieval (the answer is kept on the connection)."""
     u = parse_url(options.url)
     user = options.user or u.user
-    password = _password(options, u)
+    password = password_of(options, u)
     auth = getattr(options, "auth", "basic")
     transport = Transport(
         url=u.base, timeout=options.timeout,
