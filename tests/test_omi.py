@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from pins import answered, records, subject_key
+
 REPO = Path(__file__).resolve().parents[1]
 VERSION = "1.0.8-6"
 RECORDING = REPO / "tests" / "recordings" / f"omi-{VERSION}"
@@ -41,6 +43,10 @@ RUN_TIMEOUT = 300  # seconds a whole suite run may take here
 
 ECTP = "ABC_ElementConformsToProfile"
 FAN = "Fan 1.0.1"
+
+#: how to record the exchanges anew
+RECORD_AGAIN = (f"WBEMCONFORM_RECORD=1 {URL_VAR}=URL {USER_VAR}=USER WBEM_PASSWORD=... "
+                "pytest tests/test_omi.py")
 
 #: (requirement, subject class or label, variant) -> verdict, with the reason
 EXPECTED_FAILURES = {
@@ -119,14 +125,6 @@ EXPECTED_NOT_APPLICABLE = {
 }
 
 
-def _subject_key(rid, label):
-    base, _, variant = label.partition(" [")
-    variant = variant.rstrip("]")
-    if " -> " in base:
-        base = base.rpartition(":")[2]
-    return (rid, base, variant)
-
-
 def _password():
     return os.environ.get("WBEM_PASSWORD") or None
 
@@ -191,26 +189,17 @@ def suite_run(served, folder, name, *extra):
     return run, json.loads(out.read_text()), seconds
 
 
-def answered(served, result):
-    missing = served.missing()
-    assert not missing, (
-        f"the recording lacks {len(missing)} request(s) the suites made (record again against "
-        f"a live OMI: WBEMCONFORM_RECORD=1 {URL_VAR}=URL {USER_VAR}=USER WBEM_PASSWORD=... "
-        f"pytest tests/test_omi.py):\n" + "\n".join(missing[:10]))
-    return result
-
-
 @pytest.fixture(scope="module")
 def results(omi, tmp_path_factory):
     return suite_run(omi, tmp_path_factory.mktemp("omi"), "omi")
 
 
 def test_every_non_pass_is_pinned_with_its_reason(omi, results):
-    run, doc, _ = answered(omi, results)
+    run, doc, _ = answered(omi, results, RECORD_AGAIN)
     failures, not_applicable, other = {}, Counter(), []
     for rid, req in doc["requirements"].items():
         for label, rec in req["subjects"].items():
-            key = _subject_key(rid, label)
+            key = subject_key(rid, label)
             if rec["verdict"] in ("fail", "error"):
                 failures[key] = rec["verdict"]
             elif rec["verdict"] == "not-applicable":
@@ -236,7 +225,7 @@ def test_the_run_is_bounded_and_writes_nothing(omi, results):
     """It ends well within its bounds (every operation bounded by --wbem-timeout),
     sends no write, and the pywbem central-instance discovery (CI-1) runs over
     WS-Management: it passes."""
-    _, doc, seconds = answered(omi, results)
+    _, doc, seconds = answered(omi, results, RECORD_AGAIN)
     assert seconds < RUN_TIMEOUT
     assert doc["gate"]["status"] != "aborted"
     assert doc["operations"]["writes"] == 0
@@ -245,7 +234,7 @@ def test_the_run_is_bounded_and_writes_nothing(omi, results):
 
 
 def test_no_password_in_any_artifact(omi, results):
-    run, doc, _ = answered(omi, results)
+    run, doc, _ = answered(omi, results, RECORD_AGAIN)
     password = _password()
     if not omi.live or not password:
         pytest.skip("a replay sends no credentials")
@@ -260,17 +249,12 @@ def test_no_password_in_any_artifact(omi, results):
             assert secret not in text
 
 
-def records(doc):
-    return {(rid, s): (r["verdict"], r["message"], r.get("problems"))
-            for rid, req in doc["requirements"].items() for s, r in req["subjects"].items()}
-
-
 def test_the_replay_judges_as_the_live_server(omi, results, tmp_path):
     """Live: the recording replayed gives the live run's records."""
     import replay
     if not omi.live:
         pytest.skip(f"needs a live OMI ({URL_VAR}); this run replays {RECORDING}")
-    _, live, _ = answered(omi, results)
+    _, live, _ = answered(omi, results, RECORD_AGAIN)
     if omi.mode == "record":
         recording = omi.server.recording
     elif (RECORDING / replay.FILE).is_file():
@@ -279,7 +263,7 @@ def test_the_replay_judges_as_the_live_server(omi, results, tmp_path):
         pytest.skip(f"no recording at {RECORDING / replay.FILE} to compare with")
     with replay.ReplayServer(recording) as server:
         again = Served(server.url + "/wsman", "replay", server)
-        _, doc, _ = answered(again, suite_run(again, tmp_path, "again"))
+        _, doc, _ = answered(again, suite_run(again, tmp_path, "again"), RECORD_AGAIN)
     assert records(doc) == records(live)
 
 

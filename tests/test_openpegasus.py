@@ -24,11 +24,17 @@ from pathlib import Path
 
 import pytest
 
+from pins import answered, records, subject_key
+
 REPO = Path(__file__).resolve().parents[1]
 
 TEST_ECTP = "Test_ElementConformsToProfile"
 PG_ECTP = "PG_ElementConformsToProfile"
 RP_RP = "PG_ElementConformsToProfile_RP_RP"
+
+#: how to record the exchanges anew
+RECORD_AGAIN = ("WBEMCONFORM_RECORD=1 WBEMCONFORM_OPENPEGASUS_URL=URL "
+                "pytest tests/test_openpegasus.py")
 
 #: (requirement, subject class or label, variant) -> verdict, with the reason
 EXPECTED_FAILURES = {
@@ -132,14 +138,6 @@ EXPECTED_NOT_APPLICABLE = {
 EXPECTED_SKIPPED = {}
 
 
-def _subject_key(rid, label):
-    base, _, variant = label.partition(" [")
-    variant = variant.rstrip("]")
-    if " -> " in base:
-        base = base.rpartition(":")[2]
-    return (rid, base, variant)
-
-
 def suite_run(url, folder, name, *extra):
     """(finished process, results document) of one suite run against url.
     The property-based checks are derandomized (hypothesis profile ci, as in
@@ -152,19 +150,6 @@ def suite_run(url, folder, name, *extra):
         cwd=folder, capture_output=True, text=True, timeout=300)
     assert out.is_file(), run.stdout[-3000:] + run.stderr[-3000:]
     return run, json.loads(out.read_text())
-
-
-def answered(served, result):
-    """The run's (finished process, document), once it is clear that every request
-    had its answer: replayed, a request the recording lacks fails the test
-    naming it (it was answered HTTP 500, which the run shows as an error)."""
-    missing = served.missing()
-    assert not missing, (
-        f"the recording lacks {len(missing)} request(s) the suites made (record again "
-        f"against a live OpenPegasus: WBEMCONFORM_RECORD=1 WBEMCONFORM_OPENPEGASUS_URL=URL "
-        f"pytest tests/test_openpegasus.py):\n"
-        + "\n".join(missing[:10]))
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -193,11 +178,11 @@ def one_worker(openpegasus, tmp_path_factory):
 
 
 def test_every_non_pass_is_pinned_with_its_reason(openpegasus, results):
-    run, doc = answered(openpegasus, results)
+    run, doc = answered(openpegasus, results, RECORD_AGAIN)
     failures, not_applicable, skipped, other = {}, Counter(), Counter(), []
     for rid, req in doc["requirements"].items():
         for label, rec in req["subjects"].items():
-            key = _subject_key(rid, label)
+            key = subject_key(rid, label)
             if rec["verdict"] in ("fail", "error"):
                 failures[key] = rec["verdict"]
             elif rec["verdict"] in ("not-applicable", "skip"):
@@ -229,8 +214,8 @@ def test_every_non_pass_is_pinned_with_its_reason(openpegasus, results):
 def test_the_implementation_namespace_comes_from_the_instances(openpegasus, results):
     """PG_ElementConformsToProfile is declared in six namespaces; its instances
     live in root/interop and test/TestProvider, and both are checked."""
-    _, doc = answered(openpegasus, results)
-    pr1 = {_subject_key("PR-1", label)[1]: rec
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
+    pr1 = {subject_key("PR-1", label)[1]: rec
            for label, rec in doc["requirements"]["PR-1"]["subjects"].items()}
     assert pr1[PG_ECTP]["verdict"] == "pass"
     assert "in test/TestProvider" in pr1[PG_ECTP]["message"]
@@ -240,7 +225,7 @@ def test_the_implementation_namespace_comes_from_the_instances(openpegasus, resu
 
 
 def test_profiles_of_the_same_name_and_version_are_distinct_subjects(openpegasus, results):
-    _, doc = answered(openpegasus, results)
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
     labels = list(doc["requirements"]["RP-2"]["subjects"])
     assert len(labels) == 20 == len(set(labels))
     assert "Profile Registration 1.0.0 (DMTF)" in labels
@@ -250,7 +235,7 @@ def test_profiles_of_the_same_name_and_version_are_distinct_subjects(openpegasus
 def test_the_profile_graph_and_the_methodologies(openpegasus, results):
     """What the new DSP1033 requirements say of OpenPegasus' registrations,
     beyond the pinned non-passes."""
-    _, doc = answered(openpegasus, results)
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
     req = doc["requirements"]
     rp12 = req["RP-12"]["subjects"]["target"]
     # 10 judged: Fan/CPU/Ethernet Port -> Computer System (plain
@@ -275,15 +260,10 @@ def test_the_profile_graph_and_the_methodologies(openpegasus, results):
 def test_get_central_instances_is_sent_as_the_read_it_is(openpegasus, results):
     """GetCentralInstances only reads: CI-4 invokes it without
     --wbem-allow-writes, and no write is sent (the operation log's writes: 0)."""
-    _, doc = answered(openpegasus, results)
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
     assert doc["operations"]["writes"] == 0
     assert all(r["verdict"] == "not-applicable" and "CIM_ERR_NOT_SUPPORTED" in r["message"]
                for r in doc["requirements"]["CI-4"]["subjects"].values())
-
-
-def records(doc):
-    return {(rid, s): (r["verdict"], r["message"], r.get("problems"))
-            for rid, req in doc["requirements"].items() for s, r in req["subjects"].items()}
 
 
 def test_workers_give_the_same_records(openpegasus, results, one_worker):
@@ -291,8 +271,8 @@ def test_workers_give_the_same_records(openpegasus, results, one_worker):
     problems. (OpenPegasus 2.14.4 stops answering for good once five or more
     requests reach its interop provider at the same time -- every later
     operation times out -- so more workers than 4 are not compared here.)"""
-    run, one = answered(openpegasus, one_worker)
-    _, four = answered(openpegasus, results)
+    run, one = answered(openpegasus, one_worker, RECORD_AGAIN)
+    _, four = answered(openpegasus, results, RECORD_AGAIN)
     assert records(one) == records(four), run.stdout[-2000:]
 
 
@@ -309,8 +289,8 @@ def test_the_replay_judges_as_the_live_server(live_only, results, one_worker, tm
     gives the answer recorded first, the four-worker run's.)"""
     import openpegasus as pegasus
     import replay
-    _, four = answered(live_only, results)
-    _, one = answered(live_only, one_worker)
+    _, four = answered(live_only, results, RECORD_AGAIN)
+    _, one = answered(live_only, one_worker, RECORD_AGAIN)
     if live_only.mode == "record":
         recording = live_only.server.recording
     elif (pegasus.RECORDING / replay.FILE).is_file():
@@ -320,8 +300,9 @@ def test_the_replay_judges_as_the_live_server(live_only, results, one_worker, tm
     with replay.ReplayServer(recording) as server:
         again = suite_run(server.url, tmp_path, "again")
         again_one = suite_run(server.url, tmp_path, "again-one", "--wbem-workers", "1")
-        _, again = answered(pegasus.Served(server.url, "replay", server), again)
-        _, again_one = answered(pegasus.Served(server.url, "replay", server), again_one)
+        replayed = pegasus.Served(server.url, "replay", server)
+        _, again = answered(replayed, again, RECORD_AGAIN)
+        _, again_one = answered(replayed, again_one, RECORD_AGAIN)
     assert records(again) == records(four)
     assert records(again_one) == records(one)
     if live_only.mode == "record":
