@@ -70,12 +70,22 @@ def test_referenced_profile_direction(verdict):
 
 
 @pytest.mark.requirement("RP-13")
-def test_one_scoping_profile(verdict, profile):
+def test_component_profile_can_be_found(verdict, profile):
     verdict.expect()
 
 
 @pytest.mark.requirement("RP-14")
 def test_no_reference_cycles(verdict):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-15")
+def test_organization_has_values(verdict):
+    verdict.expect()
+
+
+@pytest.mark.requirement("RP-16")
+def test_profile_get_matches_enumeration(verdict, profile):
     verdict.expect()
 
 

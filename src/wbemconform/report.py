@@ -148,6 +148,8 @@ def _record_view(doc, rid, label, rec, anchor, target):
         "test": rec.get("test"), "waiver": waiver,
         "expired_waiver": bool(waiver and waiver.get("expired")) and not rec.get("waived"),
         "case": eff in FAILING or eff == "waived",
+        # what the check examined: a pass says on how much it rests
+        "examined": ", ".join(f"{n} {what}" for what, n in (rec.get("examined") or {}).items()),
     }
     if view["case"]:
         problems = [_clip(p, 1000) for p in rec.get("problems") or []]

@@ -36,6 +36,7 @@ class Record:
     waiver: dict | None = None
     test: str | None = None
     evidence_total: int = 0  # operations behind the verdict (the first EVIDENCE_KEPT are kept)
+    examined: dict = field(default_factory=dict)  # what the check examined: {what: count}
 
     @property
     def waived(self):
@@ -45,6 +46,8 @@ class Record:
         out = {"verdict": self.verdict, "message": self.message}
         if self.problems:
             out["problems"] = self.problems
+        if self.examined:
+            out["examined"] = self.examined
         if self.evidence:
             out["evidence"] = self.evidence
             if self.evidence_total > len(self.evidence):
@@ -80,13 +83,13 @@ class Results:
         return self.level(req_id) == "MUST"
 
     def add(self, req_id, subject, verdict, message="", problems=(), evidence=(),
-            waiver=None, test=None, scrub=None):
+            waiver=None, test=None, scrub=None, examined=None):
         evidence = list(evidence)
         subject = self.free_label(req_id, subject)
         rec = self.records[req_id][subject] = Record(
             verdict, message, list(problems),
             [evidence_dict(c, scrub) for c in evidence[:EVIDENCE_KEPT]], waiver, test,
-            evidence_total=len(evidence))
+            evidence_total=len(evidence), examined=dict(examined or {}))
         return rec
 
     def free_label(self, req_id, subject):

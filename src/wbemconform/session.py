@@ -346,7 +346,8 @@ class Session:
         return self.results.add(
             req.id, label, verdict.status, scrub(verdict.message),
             [scrub(p) for p in verdict.problems], verdict.evidence,
-            waiver.as_dict() if waiver else None, test=test, scrub=scrub)
+            waiver.as_dict() if waiver else None, test=test, scrub=scrub,
+            examined=verdict.examined)
 
     def run_all(self, only=None) -> Results:
         """Every check of the plan on every subject (the runner's entry);

@@ -17,8 +17,8 @@ from .registry import (CHECKS, REGISTRY, STATUSES, Judge, Verdict, capture_judge
 
 # register the checks (each module registers its own with .registry.check), in
 # this order
-from . import (profiles, classes, traversal, filters, provider, properties,  # noqa: F401
-               graph, methodology, interop)
+from . import (profiles, classes, traversal, pulls, filters, provider, properties,  # noqa: F401
+               graph, methodology, interop, registration)
 
 __all__ = ["Verdict", "Judge", "check", "CHECKS", "REGISTRY", "STATUSES", "not_applicable",
            "capture_judges", "variants", "has_check", "run_check"]

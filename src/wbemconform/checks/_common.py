@@ -37,6 +37,7 @@ NEEDS = {
     "RP-10": (CLASS_RETRIEVAL, "AdvertiseTypes' ValueMap and [Required] are in the class "
               "declaration"),
     "RP-11": (CLASS_RETRIEVAL, "RegisteredOrganization's ValueMap is in the class declaration"),
+    "RP-15": (CLASS_RETRIEVAL, "RegisteredOrganization's Values are in the class declaration"),
     "CI-4": (CLASS_RETRIEVAL, "GetCentralInstances is judged where the profile's class declares "
              "the method"),
     "RC-1": (CLASS_RETRIEVAL, "its filter classes are the elements' classes and superclasses, "

@@ -141,13 +141,18 @@ def references_resolve(obs, assoc):
         j.see(out)
         if not out.ok:
             continue
-        for inst in out.value:
+        for inst in obs.own(assoc, out.value):
             for role in ("ConformantStandard", "ManagedElement"):
                 ref = inst.get(role)
                 if not isinstance(ref, CIMInstanceName):
                     j.fail(f"{ns}:{inst.path}: {role} is not a reference")
                     continue
                 refs.setdefault(path_key(ref, ns), (role, with_namespace(ref, ns), ns))
+    for link in assoc.links.values():  # found from the element side: no listing has it
+        if link.path is not None:
+            ns = link.path.namespace
+            refs.setdefault(path_key(link.profile), ("ConformantStandard", link.profile, ns))
+            refs.setdefault(path_key(link.element), ("ManagedElement", link.element, ns))
     obs.prefetch([("GetInstance", (target,), {}) for _, target, _ in refs.values()])
     for role, target, ns in refs.values():
         got = obs.op("GetInstance", target)
@@ -156,7 +161,8 @@ def references_resolve(obs, assoc):
         else:
             see_sampled(j, got)
     if not refs and not j.problems:
-        return not_applicable("no association instance could be enumerated (see PR-1)")
+        return not_applicable("no association instance could be enumerated or found from "
+                              "the element side (see PR-1)")
     return j.verdict(f"all {len(refs)} referenced object(s) resolve with GetInstance")
 
 

@@ -126,6 +126,12 @@ def reference_direction(obs, _subject):
 
 @check("RP-13")
 def one_scoping_profile(obs, profile):
+    """A component profile's central instances can be found: a registered
+    profile scopes it (the scoping class methodology), or
+    CIM_ElementConformsToProfile reaches them (the central class
+    methodology). Several scoping profiles are allowed: SMI-S shares one
+    subprofile registration among the profiles that use it, and the scoping
+    class methodology then takes what each finds (CI-3 walks each)."""
     kind = obs.profile_type(profile)
     if kind != COMPONENT:
         return not_applicable(kind_text(profile, kind) + ": only a component profile has a "
@@ -134,11 +140,11 @@ def one_scoping_profile(obs, profile):
     scoping = obs.scoping_profiles(profile)
     shown = [f"{_label(obs, path)} (by {link.classname})" for path, link in scoping]
     if len(scoping) > 1:
-        j.fail(f"{len(scoping)} profiles scope {profile.label}: " + ", ".join(shown)
-               + ": one registration of a component profile stands for one use of it, so "
-               "the scoping class methodology cannot tell whose central instances it has "
-               "(pywbem raises ModelError: more than one referencing profile)")
-        return j.verdict("")
+        return j.verdict(f"scoped by {len(scoping)} profiles: " + ", ".join(shown)
+                         + " (one registration shared by its scoping profiles, as SMI-S "
+                         "servers do; the scoping class methodology walks down from each. "
+                         "pywbem's get_central_instances follows only one, and raises "
+                         "ModelError for several when it falls back to that methodology)")
     if scoping:
         return j.verdict(f"scoped by {shown[0]}")
     fwd = obs.central_forward(profile.path)

@@ -222,10 +222,16 @@ def scoping_class_methodology(obs, profile):
         j.fail(f"{mine[key]}, a central instance {ECTP} links to {profile.label}, is not "
                f"reached from the central instances of {', '.join(labels)} along the scoping "
                f"path {path}", own)
+    j.examined("central instances reached", len(found))
+    j.examined(f"central instances {ECTP} links to the profile", len(mine))
     return j.verdict(f"from {starts} central instance(s) of {', '.join(labels)}, the scoping "
                      f"path {path} reaches {len(found)} {d.central_class}"
                      + (f", among them the {len(mine)} {ECTP} links to the profile"
-                        if mine else "") + ("; " + "; ".join(notes) if notes else ""))
+                        if mine else "") + ("; " + "; ".join(notes) if notes else ""),
+                     nothing=f"from {starts} central instance(s) of {', '.join(labels)}, the "
+                     f"scoping path {path} reaches no {d.central_class}, and {ECTP} links "
+                     f"none to {profile.label}: no central instance to find either way"
+                     + ("; " + "; ".join(notes) if notes else ""))
 
 
 # -- GetCentralInstances (CI-4) ------------------------------------------------------

@@ -188,8 +188,11 @@ def central_instances(obs, profile):
     for key in sorted(theirs.keys() - ours.keys()):
         j.fail(f"get_central_instances finds {theirs[key]}, which traversal over the "
                "profile's associations does not")
+    j.examined("elements", len(ours.keys() | theirs.keys()))
     return j.verdict(f"get_central_instances finds the {len(ours)} element(s) traversal over "
-                     "the profile's associations finds")
+                     "the profile's associations finds",
+                     nothing="neither pywbem's get_central_instances nor traversal over the "
+                     "profile's associations finds an element, so there is nothing to compare")
 
 
 # -- registration details (RP-10, RP-11) -------------------------------------------------
@@ -311,5 +314,5 @@ def organization_in_value_map(obs, profile):
         j.fail(f"{profile.path}: RegisteredOrganization {org} is in the ValueMap range "
                f"{place[0]!r} ({place[1] or 'no Values entry'}): a reserved range, not an "
                "organization; use 1 (Other) with OtherRegisteredOrganization", decl)
-    shown = f"{int(org)} ({place[1]})" if place else str(org)
+    shown = f"{int(org)} ({place[1] or 'no Values entry'})" if place else str(org)
     return j.verdict(f"RegisteredOrganization {shown} is a value of its ValueMap")

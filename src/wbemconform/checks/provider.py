@@ -33,8 +33,8 @@ def enumeration_works(obs, assoc):
             if not out.ok:
                 j.failed_call(f"{label}({assoc.classname}) in {ns}", out)
         if insts.ok and names.ok:
-            a = {path_key(i.path, ns): i.path for i in insts.value}
-            b = {path_key(p, ns): p for p in names.value}
+            a = {path_key(i.path, ns): i.path for i in obs.own(assoc, insts.value)}
+            b = {path_key(p, ns): p for p in obs.own(assoc, names.value)}
             for key in sorted(a.keys() - b.keys()):
                 j.fail(f"in {ns}, EnumerateInstances returns {a[key]} but "
                        "EnumerateInstanceNames does not", names)
@@ -73,17 +73,23 @@ def _unlisted_links(obs, assoc, ns, listed, j, evidence):
 
 @check("PR-2")
 def get_matches_enumeration(obs, assoc):
+    """GetInstance of every association path the suite has seen for this
+    subject -- each enumerated instance (the same properties back), and each
+    path ReferenceNames returned from an element for a link no enumeration
+    lists (it must resolve: a client may hold only that path)."""
     j = Judge()
     checked = 0
+    fetched = set()
     for ns in _served_sides(obs, assoc):
         listing = obs.enumerate(assoc, ns)
         j.see(listing)
         if not listing.ok:
             continue
-        obs.prefetch([("GetInstance", (with_namespace(inst.path, ns),), {})
-                      for inst in listing.value])
-        for inst in listing.value:
+        own = obs.own(assoc, listing.value)
+        obs.prefetch([("GetInstance", (with_namespace(inst.path, ns),), {}) for inst in own])
+        for inst in own:
             path = with_namespace(inst.path, ns)
+            fetched.add(path_key(path))
             got = obs.op("GetInstance", path)
             checked += 1
             see_sampled(j, got)
@@ -98,9 +104,27 @@ def get_matches_enumeration(obs, assoc):
                               if mine.get(k) != theirs.get(k))
                 j.fail(f"GetInstance({path}) differs from the enumerated instance in "
                        + ", ".join(diff), got, listing)
-    if checked == 0 and not j.problems:
-        return not_applicable("no enumerated association path to get (see PR-1)")
-    return j.verdict(f"GetInstance of {checked} enumerated path(s) returns the same properties")
+    found = [p for p in obs.seen_paths(assoc) if path_key(p) not in fetched]
+    obs.prefetch([("GetInstance", (path,), {}) for path in found])
+    for path in found:
+        got = obs.op("GetInstance", path)
+        checked += 1
+        see_sampled(j, got)
+        if not got.ok:
+            j.fail(f"GetInstance({path}) failed: {got.error.status_code_name}: "
+                   f"{got.error.status_description}; ReferenceNames from its ManagedElement "
+                   "returned this path, so it names an instance the server has", got)
+        elif got.value.path is not None and path_key(with_namespace(got.value.path,
+                                                                    path.namespace)) \
+                != path_key(path):
+            j.fail(f"GetInstance({path}) returns another instance: {got.value.path}", got)
+    j.examined("association paths", checked)
+    enumerated = checked - len(found)
+    return j.verdict(f"GetInstance of {enumerated} enumerated path(s) returns the same "
+                     "properties" + (f"; {len(found)} path(s) found from the element side "
+                                     "resolve" if found else ""),
+                     nothing="no association path to get: enumeration lists none and none "
+                     "was found from the element side (see PR-1)")
 
 
 @check("PR-3")
@@ -124,9 +148,9 @@ def query_matches_enumeration(obs, assoc):
             notes.append(f"answered in {ns}; no enumeration to compare (see PR-1)")
             continue
         j.see(listing)
-        want = {path_key(i.path, ns): i for i in listing.value}
+        want = {path_key(i.path, ns): i for i in obs.own(assoc, listing.value)}
         got = {}
-        for inst in out.value:
+        for inst in obs.own(assoc, out.value):
             cs, me = inst.get("ConformantStandard"), inst.get("ManagedElement")
             key = path_key(inst.path, ns) if inst.path is not None and inst.path.keybindings \
                 else (cs and me and path_key(_assoc_path(assoc, ns, cs, me), ns))

@@ -30,6 +30,8 @@ class Verdict:
     message: str = ""
     evidence: list = field(default_factory=list)  # target.Call objects
     problems: list = field(default_factory=list)  # one line per problem found
+    #: what the check examined, {what: how many} (e.g. {"central instances": 3})
+    examined: dict = field(default_factory=dict)
 
 
 def not_applicable(reason):
@@ -44,6 +46,7 @@ class Judge:
         self.evidence = []
         self._decisive = []  # the calls a problem was found in, in the order found
         self._seen, self._decided = set(), set()  # ids: each call is one object
+        self.counts = {}  # what -> how many were examined (see :meth:`examined`)
         seen = _JUDGES.get()
         if seen is not None:  # the engine keeps these findings if the check crashes
             seen.append(self)
@@ -66,13 +69,29 @@ class Judge:
                 self._decisive.append(call)
         return self
 
+    def examined(self, what, n=1):
+        """Count what the check examined ("central instances", "sources"...).
+        A check that counts and examined none of anything, and found no
+        problem, is not-applicable (:meth:`verdict`): it never passes on
+        nothing."""
+        self.counts[what] = self.counts.get(what, 0) + n
+        return self
+
+    def examined_text(self):
+        """"3 central instances, 0 sources" (in the order first counted)."""
+        return ", ".join(f"{n} {what}" for what, n in self.counts.items())
+
     def failed_call(self, what, outcome):
         """Record an operation that answered with a CIM error."""
         err = outcome.error
         return self.fail(f"{what} failed: {err.status_code_name}: {err.status_description}",
                          outcome)
 
-    def verdict(self, ok_message) -> Verdict:
+    def verdict(self, ok_message, nothing=None) -> Verdict:
+        """fail with the problems found; else pass with ``ok_message`` -- or,
+        where the check counted what it examined (:meth:`examined`) and every
+        count is 0, not-applicable: "examined nothing (0 ...)", with
+        ``nothing`` saying why where the check knows."""
         if self.problems:
             # the decisive operations first, then what was seen besides
             evidence = self._decisive + [c for c in self.evidence
@@ -80,8 +99,13 @@ class Judge:
             return Verdict("fail", self.problems[0] if len(self.problems) == 1 else
                            f"{len(self.problems)} problems: " + "; ".join(self.problems[:5])
                            + (" ..." if len(self.problems) > 5 else ""),
-                           evidence, list(self.problems))
-        return Verdict("pass", ok_message, self.evidence)
+                           evidence, list(self.problems), dict(self.counts))
+        if self.counts and not any(self.counts.values()):
+            return Verdict("not-applicable", (f"{nothing} (examined nothing: "
+                                              if nothing else "examined nothing (")
+                           + f"{self.examined_text()})", self.evidence,
+                           examined=dict(self.counts))
+        return Verdict("pass", ok_message, self.evidence, examined=dict(self.counts))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ superclass, not only this one.
 
 from __future__ import annotations
 
-from pywbem import CIM_ERR_NOT_FOUND, CIM_ERR_NOT_SUPPORTED, CIMInstanceName
+from pywbem import CIM_ERR_NOT_FOUND, CIMInstanceName
 
 from ..observe import ELEMENT_ROLE, FROM_ENUMERATION, PROFILE_ROLE
 from .registry import Judge, Verdict, check, not_applicable
@@ -84,8 +84,12 @@ def forward_traversal(obs, assoc):
                   allowed=_allowed_elements(obs, assoc, prof),
                   extra_text="which no association instance links to it")
     note = "" if enumerated else " (no enumeration to compare with; see PR-1)"
+    j.examined("elements reached", total)
+    j.examined("enumerated links", len(assoc.links))
     return j.verdict(f"{total} element(s) reached from {len(profiles)} profile(s), in "
-                     f"{', '.join(assoc.element_ns) or ns}{note}")
+                     f"{', '.join(assoc.element_ns) or ns}{note}",
+                     nothing=f"no profile reaches an element through {assoc.classname}, and "
+                     "no enumeration lists a link to compare with")
 
 
 @check("TR-2")
@@ -110,6 +114,7 @@ def reverse_traversal(obs, assoc):
             if pk not in got:
                 j.fail(f"from {elem}: AssociatorNames does not reach its profile "
                        f"{profiles[pk]}", rev)
+    j.examined("elements", len(elements))
     return j.verdict(f"each of {len(elements)} element(s) reaches its profile(s) in "
                      f"{obs.interop_ns}")
 
@@ -161,8 +166,10 @@ def both_sides_agree(obs, assoc):
             j.fail(f"seen from {e.namespace} only: {e} -> {p}")
     _enumerations_mirror(obs, assoc, j)
     seen = len(set(forward) | set(reverse))
+    j.examined("(profile, element) pairs", seen)
     return j.verdict(f"{seen} (profile, element) pair(s), the same from both ends"
-                     + (" and in both namespaces' enumerations" if assoc.links_elsewhere else ""))
+                     + (" and in both namespaces' enumerations" if assoc.links_elsewhere else ""),
+                     nothing="neither end reaches the other and no enumeration lists a pair")
 
 
 def _pairs_allowed_at(obs, assoc, element):
@@ -257,39 +264,42 @@ def strategies_agree(obs, assoc):
 def roles_filter(obs, assoc):
     """Role and ResultRole filter: the roles as declared select the far ends,
     the reverse roles select none (unless the source is linked both ways), an
-    unknown role gives nothing, and Role = ResultRole is a legal request."""
+    unknown role gives nothing, and Role = ResultRole is a legal request --
+    each asked with the association class as AssocClass and without it (a
+    server may handle the filters in its own code when no class is named).
+    A source whose traversal reaches nothing is still asked (an error is a
+    finding) but is not counted as examined: it cannot tell a filter that
+    works from one that is ignored."""
     profiles = obs.linked_profiles(assoc)[:SAMPLE]
     elements = list(obs.element_pairs(assoc).items())[:SAMPLE]
     if not profiles and not elements:
         return not_applicable(f"{assoc.classname} links nothing")
     j = Judge()
     ns = obs.interop_ns
-    tried = 0
+    answered = 0
     for prof in profiles:
         base = obs.forward(assoc, prof)
         if not base.ok:
             continue  # TR-1 reports it
-        tried += 1
+        answered += 1
         filt = obs.filter_class(assoc, ns)
         want = keyed(base.value, ns)
+        j.examined("sources reaching something", bool(want))
         as_element = _allowed_profiles(obs, assoc, prof.path)
-        probes = (
-            ({"Role": PROFILE_ROLE}, want, "the declared Role alone"),
-            ({"ResultRole": ELEMENT_ROLE}, want, "the declared ResultRole alone"),
-            ({"Role": ELEMENT_ROLE, "ResultRole": PROFILE_ROLE}, as_element,
+        probes = [
+            ({"AssocClass": filt, "Role": PROFILE_ROLE}, want, "the declared Role alone"),
+            ({"AssocClass": filt, "ResultRole": ELEMENT_ROLE}, want,
+             "the declared ResultRole alone"),
+            ({"AssocClass": filt, "Role": ELEMENT_ROLE, "ResultRole": PROFILE_ROLE}, as_element,
              "the reverse roles (the profile as a ManagedElement)"),
-            ({"Role": NO_SUCH_ROLE}, {}, "an unknown Role"),
-            ({"ResultRole": NO_SUCH_ROLE}, {}, "an unknown ResultRole"),
-            ({"Role": PROFILE_ROLE, "ResultRole": PROFILE_ROLE}, {}, "Role = ResultRole"),
-        )
-        obs.prefetch([("AssociatorNames", (prof.path,), dict(AssocClass=filt, **roles))
-                      for roles, _expect, _what in probes]
+        ] + _role_errors(filt, PROFILE_ROLE)
+        obs.prefetch([("AssociatorNames", (prof.path,), kw) for kw, _expect, _what in probes]
                      + [("ReferenceNames", (prof.path,),
                          {"ResultClass": filt, "Role": NO_SUCH_ROLE})])
-        for roles, expect, what in probes:
-            out = obs.op("AssociatorNames", prof.path, AssocClass=filt, **roles)
-            _judge_role_probe(j, out, call_text("AssociatorNames", prof.label, AssocClass=filt,
-                                            **roles), what, expect, ns)
+        for kw, expect, what in probes:
+            out = obs.op("AssociatorNames", prof.path, **kw)
+            _judge_role_probe(j, out, call_text("AssociatorNames", prof.label, **kw), what,
+                              expect, ns)
         refs = obs.op("ReferenceNames", prof.path, ResultClass=filt, Role=NO_SUCH_ROLE)
         _judge_role_probe(j, refs, call_text("ReferenceNames", prof.label, ResultClass=filt,
                                          Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
@@ -297,19 +307,40 @@ def roles_filter(obs, assoc):
         base = obs.reverse(assoc, elem)
         if not base.ok:
             continue  # TR-2 reports it
-        tried += 1
+        answered += 1
         filt = obs.filter_class(assoc, elem.namespace)
-        out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=ELEMENT_ROLE)
-        _judge_role_probe(j, out, call_text("AssociatorNames", elem, AssocClass=filt,
-                                        Role=ELEMENT_ROLE),
-                          "the declared Role alone", keyed(base.value, ns), ns)
-        out = obs.op("AssociatorNames", elem, AssocClass=filt, Role=NO_SUCH_ROLE)
-        _judge_role_probe(j, out, call_text("AssociatorNames", elem, AssocClass=filt,
-                                        Role=NO_SUCH_ROLE), "an unknown Role", {}, ns)
-    if not tried:
+        want = keyed(base.value, ns)
+        j.examined("sources reaching something", bool(want))
+        probes = [({"AssocClass": filt, "Role": ELEMENT_ROLE}, want, "the declared Role alone")]
+        probes += _role_errors(filt, ELEMENT_ROLE)
+        obs.prefetch([("AssociatorNames", (elem,), kw) for kw, _expect, _what in probes])
+        for kw, expect, what in probes:
+            out = obs.op("AssociatorNames", elem, **kw)
+            _judge_role_probe(j, out, call_text("AssociatorNames", elem, **kw), what, expect, ns)
+    if not answered:
         return not_applicable("no traversal answered to filter (see TR-1, TR-2)")
-    return j.verdict(f"Role and ResultRole filter as declared from {tried} source(s); "
-                     "unknown roles and Role = ResultRole give empty results")
+    reaching = j.counts.get("sources reaching something", 0)
+    return j.verdict(f"Role and ResultRole filter as declared from {reaching} "
+                     "source(s), with and without AssocClass; unknown roles and Role = "
+                     "ResultRole give empty results",
+                     nothing=f"every traversal from the {answered} source(s) that answered "
+                     "reaches nothing, so no filter could be seen to select (the probes that "
+                     "must return nothing did)")
+
+
+def _role_errors(filt, role):
+    """The probes every source must answer with nothing -- an unknown Role,
+    an unknown ResultRole, Role = ResultRole (one association cannot name two
+    references alike, so nothing plays both) -- with AssocClass and without."""
+    probes = []
+    for assoc_filter in ({"AssocClass": filt}, {}):
+        how = "" if assoc_filter else ", no AssocClass"
+        probes += [
+            ({**assoc_filter, "Role": NO_SUCH_ROLE}, {}, f"an unknown Role{how}"),
+            ({**assoc_filter, "ResultRole": NO_SUCH_ROLE}, {}, f"an unknown ResultRole{how}"),
+            ({**assoc_filter, "Role": role, "ResultRole": role}, {}, f"Role = ResultRole{how}"),
+        ]
+    return probes
 
 
 def _judge_role_probe(j, out, call, what, expect, ns):
@@ -326,99 +357,6 @@ def _judge_role_probe(j, out, call, what, expect, ns):
                + (f"; missing {expect[missing[0]]}" if missing else ""), out)
     else:
         j.see(out)
-
-
-# -- pull operations (TR-6) -------------------------------------------------------------
-
-def _pull_pair(obs, j, what, pulled, classic, ns, key_of=None, unsupported=None):
-    """Compare an Open*Paths sequence with its classic counterpart."""
-    if not pulled.ok and (pulled.status == CIM_ERR_NOT_SUPPORTED or pulled.undetermined):
-        unsupported.append(what)
-        j.see(pulled)
-        return False
-    j.see(*pulled.calls)
-    if not classic.ok:
-        return False  # the classic operation's own requirement reports it
-    if not pulled.ok:
-        j.fail(f"{what} fails with {pulled.error_name}: {pulled.error.status_description}, "
-               f"where the classic operation answers {len(classic.value)} object(s)", pulled,
-               classic)
-        return True
-    key_of = key_of or (lambda p: path_key(p, ns))
-    got = {key_of(p): p for p in pulled.value}
-    want = {key_of(p): p for p in classic.value}
-    if got.keys() != want.keys():
-        extra = sorted(got.keys() - want.keys())
-        missing = sorted(want.keys() - got.keys())
-        j.fail(f"{what} differs from the classic operation: {len(got)} path(s) against "
-               f"{len(want)}, {len(extra)} unexpected, {len(missing)} missing"
-               + (f"; e.g. unexpected {got[extra[0]]}" if extra else "")
-               + (f"; e.g. missing {want[missing[0]]}" if missing else ""), pulled, classic)
-    return True
-
-
-@check("TR-6")
-def pulls_agree(obs, assoc):
-    """Each pull operation gives what its classic counterpart gives, one
-    filter at a time (so the evidence says which filter is ignored)."""
-    profiles = obs.linked_profiles(assoc)[:SAMPLE]
-    elements = list(obs.element_pairs(assoc).items())[:3]
-    j = Judge()
-    ns = obs.interop_ns
-    unsupported = []
-    compared = 0
-    for prof in profiles:
-        base = obs.forward(assoc, prof)
-        if not base.ok:
-            continue
-        filt = obs.filter_class(assoc, ns)
-        result_class = _result_class_in(obs, ns, base.value)
-        probes = [("AssocClass", {"AssocClass": filt})]
-        if result_class:
-            probes.append(("ResultClass", {"ResultClass": result_class}))
-        probes += [("Role", {"Role": PROFILE_ROLE}), ("ResultRole", {"ResultRole": ELEMENT_ROLE})]
-        for name, kw in probes:
-            pulled = obs.pull("OpenAssociatorInstancePaths", prof.path, **kw)
-            classic = obs.op("AssociatorNames", prof.path, **kw)
-            compared += _pull_pair(
-                obs, j, call_text("OpenAssociatorInstancePaths", prof.label, **kw)
-                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
-        for name, kw in (("ResultClass", {"ResultClass": filt}), ("Role", {"Role": PROFILE_ROLE})):
-            pulled = obs.pull("OpenReferenceInstancePaths", prof.path, **kw)
-            classic = obs.op("ReferenceNames", prof.path, **kw)
-            compared += _pull_pair(
-                obs, j, call_text("OpenReferenceInstancePaths", prof.label, **kw)
-                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported)
-    for ek, (elem, _) in elements:
-        filt = obs.filter_class(assoc, elem.namespace)
-        pulled = obs.pull("OpenAssociatorInstancePaths", elem, AssocClass=filt)
-        classic = obs.op("AssociatorNames", elem, AssocClass=filt)
-        compared += _pull_pair(obs, j, call_text("OpenAssociatorInstancePaths", elem,
-                                             AssocClass=filt) + " (the AssocClass filter)",
-                               pulled, classic, ns, unsupported=unsupported)
-    for side in assoc.sides:
-        pulled = obs.pull("OpenEnumerateInstancePaths", assoc.classname, namespace=side)
-        classic = obs.enumerate_names(assoc, side)
-        compared += _pull_pair(obs, j, f"OpenEnumerateInstancePaths({assoc.classname}) in {side}",
-                               pulled, classic, side, unsupported=unsupported)
-    if not compared:
-        if unsupported:
-            return not_applicable("the server does not support pull operations "
-                                  f"(CIM_ERR_NOT_SUPPORTED: {unsupported[0]})")
-        return not_applicable("no classic operation answered to compare with")
-    note = f"; not supported: {len(unsupported)}" if unsupported else ""
-    return j.verdict(f"{compared} pull sequence(s) agree with the classic operations, filter "
-                     f"by filter{note}")
-
-
-def _result_class_in(obs, ns, paths):
-    """A class the request namespace defines that the first far end is (its
-    own class, or its nearest superclass defined there)."""
-    for path in paths:
-        cls = obs.nearest_class_in(ns, path.namespace or ns, path.classname)
-        if cls:
-            return cls
-    return None
 
 
 # -- error paths ----------------------------------------------------------------------

@@ -127,6 +127,26 @@ class Links(Associations):
         """EnumerateInstances of the association's class in ``ns``."""
         return self.op("EnumerateInstances", assoc.classname, namespace=ns)
 
+    def own(self, assoc, items):
+        """The instances or paths of ``items`` (an enumeration of the
+        association's class, which is polymorphic) that belong to this
+        subject: of its class, or of a subclass that is no subject of its own
+        -- a subclass with a subject is judged there, and only there."""
+        mine = assoc.classname.lower()
+        others = self.derived(("subject-classes", None, None), lambda: frozenset(
+            a.classname.lower() for a in self.associations))
+        return [i for i in items
+                if i.classname.lower() == mine or i.classname.lower() not in others]
+
+    def seen_paths(self, assoc):
+        """The association paths the server gave for links no enumeration
+        lists (ReferenceNames from the element's side), each once."""
+        out = {}
+        for link in assoc.links.values():
+            if link.path is not None:
+                out.setdefault(path_key(link.path), link.path)
+        return list(out.values())
+
     def enumerate_names(self, assoc, ns) -> Outcome:
         """EnumerateInstanceNames of the association's class in ``ns``."""
         return self.op("EnumerateInstanceNames", assoc.classname, namespace=ns)

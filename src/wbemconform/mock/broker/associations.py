@@ -20,7 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from pywbem import CIM_ERR_INVALID_PARAMETER, CIM_ERR_NOT_FOUND, CIMError, CIMInstanceName
+from pywbem import (CIM_ERR_FAILED, CIM_ERR_INVALID_PARAMETER, CIM_ERR_NOT_FOUND, CIMError,
+                    CIMInstanceName)
 
 from ...paths import copy_instance, copy_path, normalize_namespace, path_key, with_namespace
 
@@ -200,7 +201,10 @@ class AssociationsMixin:
         self._check_class_param(namespace, ResultClass, "ResultClass", anywhere=True)
         key = path_key(source)
         found = {}
-        for link in self._links(namespace, source, AssocClass):
+        links = list(self._links(namespace, source, AssocClass))
+        if "role-fails-without-assocclass" in self.quirks and not AssocClass:
+            self._role_failure(links, Role, ResultRole)
+        for link in links:
             keys = link.keys
             src_roles = [r for r, k in keys.items() if k == key]
             for src_role in src_roles:
@@ -215,6 +219,16 @@ class AssociationsMixin:
                         continue
                     found.setdefault(keys[role], far)
         return list(found.values())
+
+    @staticmethod
+    def _role_failure(links, role, result_role):
+        """The quirk role-fails-without-assocclass: CIM_ERR_FAILED where a
+        CIMOM's own role handling breaks (an unknown role, Role = ResultRole)."""
+        known = {r.lower() for link in links for r in link.roles}
+        asked = [r for r in (role, result_role) if r]
+        if (role and result_role and role.lower() == result_role.lower()) or \
+                any(r.lower() not in known for r in asked):
+            raise CIMError(CIM_ERR_FAILED, "internal error resolving the association roles")
 
     def _referencing(self, namespace, ObjectName, ResultClass, Role):
         if "role-ignored" in self.quirks:

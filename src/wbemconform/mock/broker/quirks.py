@@ -10,6 +10,9 @@ QUIRKS = {
     "result-class-ignored": "associator operations ignore the ResultClass filter",
     "role-ignored": "associator and reference operations ignore Role and ResultRole",
     "pull-ignores-assocclass": "OpenAssociatorInstancePaths ignores the AssocClass filter",
+    "role-fails-without-assocclass": "associator operations without AssocClass answer "
+                                     "CIM_ERR_FAILED to an unknown Role or ResultRole, and to "
+                                     "Role = ResultRole (with AssocClass they filter right)",
     "assocclass-exact": "AssocClass (and a reference operation's ResultClass) matches only "
                         "the class it names, not its subclasses",
 }
