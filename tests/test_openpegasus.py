@@ -26,6 +26,8 @@ import pytest
 
 from pins import answered, records, subject_key
 
+ECTP = "CIM_ElementConformsToProfile"
+
 REPO = Path(__file__).resolve().parents[1]
 
 TEST_ECTP = "Test_ElementConformsToProfile"
@@ -227,6 +229,25 @@ def test_the_implementation_namespace_comes_from_the_instances(openpegasus, resu
     assert any(label.endswith(f"test/TestProvider, root/interop:{PG_ECTP}") for label in labels)
 
 
+def test_each_subject_is_judged_on_its_own_instances(openpegasus, results):
+    """PG_ElementConformsToProfile_RP_RP (a subclass of PG_ElementConformsToProfile,
+    a subject of its own) is enumerated with PG_ElementConformsToProfile in
+    root/interop; its 7 instances are judged under it only."""
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
+    for rid in ("PR-1", "PR-2", "EC-5"):
+        recs = {subject_key(rid, label)[1]: rec
+                for label, rec in doc["requirements"][rid]["subjects"].items()}
+        assert recs[PG_ECTP]["verdict"] == "pass", (rid, recs[PG_ECTP])
+    pr1 = {subject_key("PR-1", label)[1]: rec["message"]
+           for label, rec in doc["requirements"]["PR-1"]["subjects"].items()}
+    assert pr1[PG_ECTP] == "enumeration works: 11 in root/interop, 6 in test/TestProvider"
+    assert pr1[RP_RP] == "enumeration works: 7 in root/interop"
+    pr2 = {subject_key("PR-2", label)[1]: rec
+           for label, rec in doc["requirements"]["PR-2"]["subjects"].items()}
+    assert pr2[PG_ECTP]["examined"] == {"association paths": 17}
+    assert pr2[RP_RP]["examined"] == {"association paths": 7}
+
+
 def test_profiles_of_the_same_name_and_version_are_distinct_subjects(openpegasus, results):
     _, doc = answered(openpegasus, results, RECORD_AGAIN)
     labels = list(doc["requirements"]["RP-2"]["subjects"])
@@ -252,9 +273,12 @@ def test_the_profile_graph_and_the_methodologies(openpegasus, results):
     # the scoping class methodology of the DMTF component profiles goes from
     # Computer System's test/TestProvider systems along CIM_SystemDevice; no
     # fan is there (CIM_Fan is not even defined in test/TestProvider)
+    # fan: CI-3 examined nothing, and says so rather than passing
     fan = req["CI-3"]["subjects"]["Fan 1.0.0"]
-    assert fan["verdict"] == "pass" and "reaches 0 CIM_Fan" in fan["message"]
+    assert fan["verdict"] == "not-applicable" and "reaches no CIM_Fan" in fan["message"]
     assert "CIM_Fan is not defined in test/TestProvider" in fan["message"]
+    assert fan["examined"] == {"central instances reached": 0,
+                               f"central instances {ECTP} links to the profile": 0}
     ns2 = req["NS-2"]["subjects"]["target"]
     assert ns2["verdict"] == "pass" and "CIM_Namespace in root/interop" in ns2["message"]
     assert doc["server"]["namespace_discovery"] == "CIM_Namespace in root/interop (17 instance(s))"

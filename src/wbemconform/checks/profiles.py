@@ -108,7 +108,7 @@ def advertise_types(obs, profile):
     if types is None and descriptions is None:
         return not_applicable("AdvertiseTypes is null (not advertised)")
     j = Judge().see(_listing(obs))
-    types = list(types or [])
+    types = [int(t) if t is not None else None for t in types or []]
     if descriptions is not None and len(descriptions) != len(types):
         j.fail(f"{profile.path}: {len(descriptions)} AdvertiseTypeDescriptions for "
                f"{len(types)} AdvertiseTypes")
