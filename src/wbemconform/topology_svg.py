@@ -105,9 +105,11 @@ class _Svg:
         shown = escape(text)
         attrs = f' class="{cls}"' if cls else ""
         weight = ' font-weight="bold"' if bold else ""
-        tip = f"<title>{escape(full)}</title>" if full and full != text else ""
-        self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{weight}'
-                          f' text-anchor="{anchor}"{attrs}>{tip}{shown}</text>')
+        out = (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{weight}'
+               f' text-anchor="{anchor}"{attrs}>{shown}</text>')
+        if full and full != text:  # shortened: the whole text as the tooltip
+            out = f"<g><title>{escape(full)}</title>{out}</g>"
+        self.parts.append(out)
 
 
 def _column(items, limit, kind, more_word):
