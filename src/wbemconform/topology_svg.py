@@ -314,8 +314,9 @@ def render_svg(doc) -> str:
       f"{len(groups)} namespaces</title>")
     w("<defs>")
     for kind, color in COLORS.items():
-        w(f'<marker id="tm-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-          f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        w(f'<marker id="tm-{kind}" viewBox="0 0 10 10" refX="9" refY="5" '
+          f'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" '
+          f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
           f'fill="{color}"/></marker>')
     w("</defs>")
     w(f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>')
