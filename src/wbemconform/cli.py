@@ -3,6 +3,7 @@
     wbemconform check [--wbem-* options] [pytest options]
     wbemconform --version
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
+    wbemconform topology --from RESULTS.json [-o PATH.svg]
     wbemconform serve [--mof PATH ...] [--host 127.0.0.1] [--port 5988]
                       [--user U --password-env VAR [--auth basic,ntlm]]
                       [--certfile C [--keyfile K]]
@@ -80,6 +81,15 @@ def _parser():
     rep.add_argument("--baseline", metavar="OLD.json",
                      help="earlier results: the report starts with what regressed, what got "
                           "fixed and what is new")
+    top = sub.add_parser(
+        "topology", help="draw the topology picture (SVG) of saved results",
+        description="Draw the topology picture of results saved with --conformance-json: "
+                    "profiles, association classes, element classes per namespace, the "
+                    "profile graph; failing or one-way links in red.")
+    top.add_argument("--from", dest="results", metavar="RESULTS.json", required=True,
+                     help="the --conformance-json results")
+    top.add_argument("-o", "--output", metavar="PATH",
+                     help="where to write the SVG (default: RESULTS with .svg suffix)")
     srv = sub.add_parser(
         "serve", help="serve the embedded mock over CIM-XML and WS-Management, HTTP(S)",
         description="Serve the embedded WMI-style mock as a WBEM server (CIM-XML over "
@@ -214,6 +224,25 @@ def _report(args):
     return 0
 
 
+def _topology(args):
+    """``wbemconform topology --from RESULTS.json [-o PATH]``: the report's
+    topology picture alone, as an SVG file."""
+    from .atomic import write_text
+    from .topology_svg import render_svg
+    doc = _load(args.results, "results")
+    svg = render_svg(doc)
+    if not svg:
+        raise _Fail(f"{args.results}: the results hold no topology (written by an older "
+                    "wbemconform, or the run could not use the target)")
+    out = Path(args.output) if args.output else Path(args.results).with_suffix(".svg")
+    try:
+        write_text(out, svg + "\n")
+    except OSError as exc:
+        raise _Fail(f"{out}: cannot write: {exc.strerror or exc}") from None
+    print(f"topology: {out}")
+    return 0
+
+
 #: where ``wbemconform check`` writes its results unless told otherwise
 CHECK_OUTPUTS = (("--conformance-json", "reports/conformance.json"),
                  ("--conformance-report", "reports/conformance.html"))
@@ -263,6 +292,8 @@ def main(argv=None):
             return _report(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "topology":
+            return _topology(args)
     except _Fail as exc:
         print(f"wbemconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

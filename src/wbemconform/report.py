@@ -199,6 +199,26 @@ def _worst(verdicts, default="skip"):
     return min(verdicts, key=_RANK.get) if verdicts else default
 
 
+def _breakable(text):
+    """Escaped ``text`` that may break after "_", "/" and ":" (<wbr>) as well
+    as at spaces: class names in rotated headers, never cut inside a word."""
+    import markupsafe
+    out = markupsafe.escape(text)
+    for ch in ("_", "/", ":"):
+        out = out.replace(ch, markupsafe.Markup(ch + "<wbr>"))
+    return markupsafe.Markup(out)
+
+
+def _flavor_text(flavor):
+    """What a requirement's catalog flavor says about where it applies -- never
+    read as the target's flavor (the header says that)."""
+    if flavor == "wmi":
+        return "requirement for WMI-style targets only (not applicable to others)"
+    if flavor == "dmtf":
+        return "requirement for every WBEM target (DMTF and WMI-style)"
+    return f"requirement flavor: {flavor or 'unknown'}"
+
+
 def _build(doc, baseline):
     target = _redact(doc.get("target")) or "unknown"
     reqs = doc["requirements"]
@@ -267,7 +287,8 @@ def _build(doc, baseline):
         entry = {
             "id": rid, "level": level, "group": req.get("group") or rid.split("-")[0],
             "statement": req.get("statement", ""), "source": req.get("source", ""),
-            "flavor": req.get("flavor", ""), "kind": kind, "verdict": overall,
+            "flavor": req.get("flavor", ""), "flavor_text": _flavor_text(req.get("flavor")),
+            "kind": kind, "verdict": overall,
             "verdict_text": VERDICT_TEXT.get(overall, overall), "rows": rows,
             "records": records, "counts": counts,
             "cases": [r for r in records if r["case"]],
@@ -290,7 +311,8 @@ def _build(doc, baseline):
         if kind == "association":  # "Profile -> ns:Class": the class says it
             short = label.rpartition(":")[2] if " -> " in label else label
         worst = _worst(col_worst[i], "skip")
-        col_views.append({"kind": kind, "label": label, "short": short, "verdict": worst})
+        col_views.append({"kind": kind, "label": label, "short": short,
+                          "short_html": _breakable(short), "verdict": worst})
     col_groups = [{"kind": k, "span": len(columns[k]),
                    "title": KIND_TITLES[k] if len(columns[k]) > 2 or k == "target"
                    else SHORT_KIND_TITLES[k]}
@@ -447,12 +469,21 @@ def _env():
     return env
 
 
+def _topology(doc):
+    """The topology picture (inline SVG markup; escaped by topology_svg), or ""."""
+    import markupsafe
+
+    from .topology_svg import render_svg
+    return markupsafe.Markup(render_svg(doc))
+
+
 def render_report(doc, baseline=None) -> str:
     """The HTML report (one self-contained page) of a results document."""
     validate_document(doc, "results")
     if baseline is not None:
         validate_document(baseline, "baseline")
     model = _build(doc, baseline)
+    model["topology_svg"] = _topology(doc)
     return _env().get_template("report.html.j2").render(**model)
 
 

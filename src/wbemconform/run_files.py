@@ -10,6 +10,7 @@ from collections import Counter
 from .atomic import write_text
 from .gate import GATE_ABORTED, Gate
 from .targets.base import is_write
+from .topology_data import topology_block
 
 __all__ = ["operations", "document", "outputs", "operation_log", "write"]
 
@@ -28,7 +29,7 @@ def document(session, pending=None):
     obs = session._obs
     target = session._target
     gate = Gate(GATE_ABORTED, [session.scrub(pending)]) if pending else session.gate()
-    return session.results.to_json(
+    doc = session.results.to_json(
         target=session.description(),
         flavor=obs.flavor if obs else None,
         flavor_reason=obs.flavor_reason if obs else None,
@@ -42,6 +43,9 @@ def document(session, pending=None):
         gate=gate, run=session.context, not_judged=session.not_judged,
         tls=getattr(target, "tls_description", None) if target else None,
         protocol=getattr(target, "protocol", None), auth=getattr(target, "auth", None))
+    # what the run observed of the target's shape, for the report's picture
+    doc["topology"] = topology_block(session)
+    return doc
 
 def _scrubbed(session, value):
     if isinstance(value, dict):
