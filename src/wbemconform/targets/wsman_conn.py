@@ -189,12 +189,25 @@ class WsmanConnection(pywbem.WBEMConnection):
 
     def probe_classes(self, namespace=None, classname="CIM_ManagedElement"):
         """Whether class retrieval works: one Get of a class every CIM server
-        has (a fault or a garbled answer: no; a transport failure is raised)."""
-        try:
-            self._get_class(classname, self._ns(namespace), local_only=True)
+        has (a fault or a garbled answer: no; a transport failure is raised).
+        A server without the namespace (CIM_ERR_INVALID_NAMESPACE: its interop
+        namespace is DSP1033 1.1's "interop", say) is asked in pywbem's other
+        interop namespaces, then root/cimv2."""
+        first = self._ns(namespace)
+        others = [n for n in list(pywbem.WBEMServer.INTEROP_NAMESPACES) + ["root/cimv2"]
+                  if n.lower() != first.lower()]
+        self.class_retrieval = False
+        for ns in [first] + others:
+            try:
+                self._get_class(classname, ns, local_only=True)
+            except CIMError as exc:
+                if exc.status_code == pywbem.CIM_ERR_INVALID_NAMESPACE:
+                    continue
+                break
+            except (pywbem.ParseError, pywbem.CIMXMLParseError, pywbem.XMLParseError):
+                break
             self.class_retrieval = True
-        except (CIMError, pywbem.ParseError, pywbem.CIMXMLParseError, pywbem.XMLParseError):
-            self.class_retrieval = False
+            break
         return self.class_retrieval
 
     def _get_class(self, classname, namespace, *, local_only=False, qualifiers=True,
@@ -447,9 +460,14 @@ class WsmanConnection(pywbem.WBEMConnection):
         body = build_invoke(self.url, uri, MethodName, values, selectors=selectors,
                             namespace=ns if selectors is None else None, uri_map=self.uri_map,
                             **self._options())
+        # the answer is text: typed by the method's declaration where the
+        # server offers its class (the return value of uint8 0 is not "0")
+        lookup = self._class_for(ns)
+        cls = lookup(getattr(ObjectName, "classname", str(ObjectName))) if lookup else None
+        decl = cls.methods.get(MethodName) if cls is not None else None
         return_value, out = self._exchange("InvokeMethod", body, lambda answer: (
             parse_invoke_response(answer, MethodName, resource_uri=uri, uri_map=self.uri_map,
-                                  namespace=ns, **self._limits())))
+                                  namespace=ns, method_decl=decl, **self._limits())))
         return return_value, out
 
     def GetClass(self, ClassName, namespace=None, LocalOnly=None,  # noqa: N802,N803
