@@ -26,8 +26,9 @@ def derandomized():
 
 
 def _hostless(text):
-    """Each run has its own server on its own port: paths name it."""
-    return re.sub(r"//127\.0\.0\.1:\d+/", "//SERVER/", text)
+    """Each run has its own server on its own port: paths name it (as URLs,
+    and as the host of returned references, e.g. GetCentralInstances's)."""
+    return re.sub(r"(//|host=')127\.0\.0\.1:\d+", r"\1SERVER", text)
 
 
 def records(session):
