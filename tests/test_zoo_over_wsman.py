@@ -33,11 +33,6 @@ def _differences(local, over_wsman, lacking):
             continue
         if WSMAN_NEEDS.get(rid) in lacking and got == "not-applicable":
             continue  # documented: the requirement needs what the target lacks
-        if rid == "CI-4" and want == "fail" and got == "not-applicable":
-            # as over CIM-XML (tests/test_zoo_over_the_wire.py): the served mock
-            # answers an extrinsic method CIM_ERR_NOT_SUPPORTED, the mock in
-            # process pywbem_mock's CIM_ERR_METHOD_NOT_FOUND
-            continue
         out[rid] = (want, got)
     return out
 

@@ -115,7 +115,8 @@ def _parser():
     srv.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
     srv.add_argument("--read-only", action="store_true",
                      help="refuse every write operation (Create/Modify/Delete Instance and "
-                          "Class, SetQualifier, DeleteQualifier, InvokeMethod) with "
+                          "Class, SetQualifier, DeleteQualifier, and every extrinsic method "
+                          "but GetCentralInstances, which only reads) with "
                           "CIM_ERR_ACCESS_DENIED")
     srv.add_argument("--schema", metavar="PATH",
                      help="take classes from this DMTF CIM schema release (the zip DMTF "

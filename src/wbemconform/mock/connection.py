@@ -43,6 +43,7 @@ class WmiMockConnection(FakedConnectionAdapter):
             self.host, self.disable_pull_operations, repo, dispatcher, providers,
             accept_remote_target_namespaces=accept_remote_target_namespaces, quirks=quirks,
             dialect=dialect))
+        self.provider_dispatcher.broker = self.broker
         subset = profiles_dir() / "schema"
         self._schema_dir = subset
         #: the DMTF CIM schema given to connect(schema=...), or None (built-in subset)

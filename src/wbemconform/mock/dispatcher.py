@@ -14,6 +14,8 @@ from copy import deepcopy
 from pywbem import CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND, CIMError, ToleratedSchemaIssueWarning
 from pywbem_mock import InstanceWriteProvider, ProviderDispatcher
 
+from .methods import CimomMethodProvider
+
 __all__ = ["Dispatcher", "MultiNamespaceWriter"]
 
 
@@ -47,8 +49,14 @@ class MultiNamespaceWriter(InstanceWriteProvider):
 
 
 class Dispatcher(ProviderDispatcher):
-    """pywbem_mock's provider dispatcher with the mended default writer, and
-    a CreateInstance that does not copy the creation class.
+    """pywbem_mock's provider dispatcher with the mended default writer, the
+    mock's default method provider (:class:`~wbemconform.mock.methods.CimomMethodProvider`:
+    CIM_ERR_NOT_SUPPORTED for a declared method without a provider, and
+    GetCentralInstances), and a CreateInstance that does not copy the
+    creation class.
+
+    ``broker`` is the main provider serving the links GetCentralInstances
+    returns, set by the connection once it is made (after the dispatcher).
 
     pywbem_mock 1.9.1's CreateInstance deep-copies the instance's class out
     of the repository to validate the instance's properties against it --
@@ -57,6 +65,17 @@ class Dispatcher(ProviderDispatcher):
     stored class in place. (PRIVATE USE of pywbem_mock 1.9.1: the
     dispatcher's ``_validate_property``; tests/test_mock_cache.py fails
     loudly if it changes.)"""
+
+    #: the WMI broker (set by WmiMockConnection after making it)
+    broker = None
+
+    @property
+    def default_method_provider(self):
+        provider = getattr(self, "_wbemconform_methods", None)
+        if provider is None:
+            provider = self._wbemconform_methods = CimomMethodProvider(
+                self.cimrepository, lambda: self.broker)
+        return provider
 
     @property
     def default_instance_write_provider(self):

@@ -8,13 +8,13 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from ..mof import DEFAULT_NAMESPACE, default_include_roots
+from ..mof import default_include_roots
 from ..mof import limits as mof_limits
 from .cache import gc_paused, open_cache
 from .connection import WmiMockConnection
 from .dmtf import load_schema
 from .layout import (CIMV2_NAMESPACE, INTEROP_NAMESPACE, INTEROP_SCHEMA_CLASSES,
-                     default_profile_files, profiles_dir)
+                     default_profile_files, interop_namespace_of, profiles_dir)
 
 __all__ = ["connect"]
 
@@ -66,6 +66,10 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
     files = default_profile_files() if mof_files is None else [Path(f) for f in mof_files]
     if include_roots is None:
         include_roots = default_include_roots()
+    # the interop namespace the MOF names (DSP1033 1.1's "interop", say);
+    # MOF before any namespace pragma goes there too
+    interop = interop_namespace_of(files)
+    kwargs.setdefault("default_namespace", interop)
     options = dict(providers=providers,
                    accept_remote_target_namespaces=accept_remote_target_namespaces,
                    quirks=quirks, schema=dmtf, dialect=dialect,
@@ -79,9 +83,10 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
         if snapshot is not None:
             return WmiMockConnection(snapshot=snapshot, **options)
     with gc_paused():
-        conn = WmiMockConnection(base=_schema_connection(str(profiles_dir()), dmtf), **options)
+        conn = WmiMockConnection(base=_schema_connection(str(profiles_dir()), dmtf, interop),
+                                 **options)
         for path in files:
-            conn.load_mof(path, namespace=DEFAULT_NAMESPACE)
+            conn.load_mof(path, namespace=interop)
         conn.check_load()
     if keyed is not None and conn.cacheable:
         store.store(keyed[0], conn.sources(), conn.snapshot())
@@ -109,22 +114,23 @@ def _cache_options(options):
 
 
 @lru_cache(maxsize=4)
-def _schema_connection(profiles, dmtf=None):
-    """A connection with the schema only, built once per process (per schema)
-    and copied by every connect(): compiling the schema is most of a
-    connect's cost."""
-    conn = WmiMockConnection(schema=dmtf)
+def _schema_connection(profiles, dmtf=None, interop=INTEROP_NAMESPACE):
+    """A connection with the schema only, its interop namespace named
+    ``interop``, built once per process (per schema and interop name) and
+    copied by every connect(): compiling the schema is most of a connect's
+    cost."""
+    conn = WmiMockConnection(schema=dmtf, default_namespace=interop)
     schema = Path(profiles) / "schema"
-    conn.ensure_namespace(INTEROP_NAMESPACE)
+    conn.ensure_namespace(interop)
     if dmtf is None:
-        conn.load_mof(schema / "interop.mof", namespace=INTEROP_NAMESPACE)
+        conn.load_mof(schema / "interop.mof", namespace=interop)
     else:
-        conn.compile_schema_classes(list(INTEROP_SCHEMA_CLASSES), namespace=INTEROP_NAMESPACE)
-    conn.load_mof(schema / "wbemconform.mof", namespace=INTEROP_NAMESPACE)
+        conn.compile_schema_classes(list(INTEROP_SCHEMA_CLASSES), namespace=interop)
+    conn.load_mof(schema / "wbemconform.mof", namespace=interop)
     # pywbem_mock's CIM_Namespace provider: namespaces become CIM_Namespace
     # instances, so pywbem's WBEMServer discovers them as on a real server.
-    conn.install_namespace_provider(INTEROP_NAMESPACE)
-    conn.load_mof(schema / "object_manager.mof", namespace=INTEROP_NAMESPACE)
+    conn.install_namespace_provider(interop)
+    conn.load_mof(schema / "object_manager.mof", namespace=interop)
     conn.ensure_namespace(CIMV2_NAMESPACE)
     if dmtf is None:
         conn.load_mof(schema / "interop.mof", namespace=CIMV2_NAMESPACE)

@@ -12,7 +12,7 @@ How a request is handled:
   ``CIMObject`` headers are checked against it;
 * the intrinsic method's parameters are checked and converted
   (:mod:`wbemconform.server.methods`); with ``read_only=True`` every write
-  operation (and every extrinsic method) is refused with
+  operation (and every extrinsic method that is not a known read) is refused with
   ``CIM_ERR_ACCESS_DENIED`` first (:mod:`wbemconform.server.readonly`); a WQL
   query (``ExecQuery``, ``OpenQueryInstances``) longer than
   :data:`wbemconform.wql.MAX_QUERY_LENGTH` characters is refused with
@@ -48,8 +48,12 @@ Errors, as DSP0200 divides them:
   exception; the traceback goes to the ``wbemconform.server`` logger (it is a
   bug in the mock), never to the client.
 
-Extrinsic method calls (``METHODCALL``) are answered with
-``CIM_ERR_NOT_SUPPORTED``: the WMI mock serves no methods.
+Extrinsic method calls (``METHODCALL``) go to the mock's ``InvokeMethod``
+under its lock, as pywbem's client calls it in process: the same answer
+(:mod:`wbemconform.mock.methods`: GetCentralInstances implemented,
+``CIM_ERR_NOT_SUPPORTED`` for a declared method without a provider). With
+``read_only`` every extrinsic method but the known reads is refused with
+``CIM_ERR_ACCESS_DENIED`` first (:mod:`wbemconform.server.readonly`).
 """
 
 from __future__ import annotations
@@ -67,8 +71,9 @@ from .framing import MAX_REQUEST_BYTES
 from .methods import METHOD_NAMES, METHODS, QUERIES, check_query, method_params
 from .pulls import pull_contexts_for
 from .pywbem_xml import (CONTENT_TYPE, ResultEncoder, enumeration_contexts, error_element,
-                         imethod_response, method_response, mock_imethodcall, response_body)
-from .readonly import check_intrinsic, extrinsic_refusal
+                         imethod_response, method_input, method_response,
+                         method_result_children, mock_imethodcall, response_body)
+from .readonly import check_extrinsic, check_intrinsic, method_declaration
 from .request import parse_request
 
 
@@ -182,8 +187,9 @@ class CimXmlApp:
         if kind == "METHODCALL":
             name = call[1]["NAME"]
             self._check_method_header(environ, name)
-            error = error_element(*extrinsic_refusal(name, self.read_only))
-            return self._response(msgid, method_response(name, error))
+            authority = self._authority(environ)
+            return self._response(msgid, method_response(
+                name, self._extrinsic(name, call[2], call[3], authority)))
         name, namespace, raw_params = call[1]["NAME"], call[2], call[3]
         self._check_method_header(environ, name)
         cimobject = environ.get("HTTP_CIMOBJECT")
@@ -192,10 +198,13 @@ class CimXmlApp:
             raise HttpError(400, "header-mismatch",
                             f"CIMObject header {cimobject!r} does not name the request's "
                             f"namespace {namespace!r}")
-        authority = environ.get("HTTP_HOST") or \
-            f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '')}"
-        children = self._imethod(name, namespace, raw_params, authority)
+        children = self._imethod(name, namespace, raw_params, self._authority(environ))
         return self._response(msgid, imethod_response(name, children))
+
+    @staticmethod
+    def _authority(environ):
+        return environ.get("HTTP_HOST") or \
+            f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '')}"
 
     @staticmethod
     def _check_method_header(environ, name):
@@ -243,6 +252,30 @@ class CimXmlApp:
                                  f"internal error in the mock server: {type(exc).__name__}: "
                                  f"{one_line(exc)}")
 
+    def _extrinsic(self, name, path, raw_params, authority):
+        """The children of the METHODRESPONSE: the mock's own answer
+        (``conn.InvokeMethod``, as in process), or the read-only refusal."""
+        try:
+            check_extrinsic(name, self.read_only)
+            self._acquire()
+            try:
+                decl = method_declaration(self.conn, path, name)
+                ret, out = self.conn.InvokeMethod(name, path,
+                                                  Params=method_input(raw_params, decl))
+                namespace = path.namespace
+                return method_result_children(
+                    ret, out, decl,
+                    lambda p: self._encoder.full_path(p, namespace, authority))
+            finally:
+                self.lock.release()
+        except CIMError as exc:
+            return error_element(exc.status_code, exc.status_description, exc.instances)
+        except Exception as exc:
+            LOG.exception("the mock failed on extrinsic method %s of %s", name, path)
+            return error_element(CIM_ERR_FAILED,
+                                 f"internal error in the mock server: {type(exc).__name__}: "
+                                 f"{one_line(exc)}")
+
     def _acquire(self):
         """Take the mock's lock; CIMError if the server stops meanwhile (so
         that workers queued behind a long operation do not delay the stop)."""
@@ -257,8 +290,9 @@ def make_app(conn, user=None, password=None, fault=None, read_only=False):
 
     With ``user`` (and a non-empty ``password``) set, HTTP Basic
     authentication is required. ``read_only`` refuses every write operation
-    (:data:`~wbemconform.server.readonly.WRITE_METHODS` and extrinsic methods)
-    with CIM_ERR_ACCESS_DENIED. ``fault`` injects a fault into the answers
+    (:data:`~wbemconform.server.readonly.WRITE_METHODS`, and extrinsic methods
+    but :data:`~wbemconform.server.readonly.READ_METHODS`) with
+    CIM_ERR_ACCESS_DENIED. ``fault`` injects a fault into the answers
     (see :func:`~wbemconform.server.faults.parse_fault`); a bad specification
     is a ValueError. Hosted by another WSGI server, the application gets that
     server's HTTP handling: the strict framing, request deadlines and

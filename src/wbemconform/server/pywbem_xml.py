@@ -31,7 +31,8 @@ context table) fail loudly if any of this changes in pywbem.
 
 from __future__ import annotations
 
-from pywbem import CIMClass, CIMClassName, CIMInstance, CIMInstanceName, CIMQualifierDeclaration
+from pywbem import (CIMClass, CIMClassName, CIMInstance, CIMInstanceName, CIMParameter,
+                    CIMQualifierDeclaration, cimtype, cimvalue)
 from pywbem import _cim_xml  # private: pywbem's CIM-XML element writers (see above)
 from pywbem._tupleparse import TupleParser  # private: pywbem's CIM-XML reader (see above)
 
@@ -151,7 +152,7 @@ class ResultEncoder:
     def __init__(self, mock_host):
         self._mock_host = (mock_host or "").lower()
 
-    def _full_path(self, path, namespace, authority):
+    def full_path(self, path, namespace, authority):
         """A copy of a path with namespace and host, for INSTANCEPATH/CLASSPATH."""
         out = path.copy()
         if not out.namespace:
@@ -221,17 +222,17 @@ class ResultEncoder:
             return [qualifier_declaration_xml(_expect(o, CIMQualifierDeclaration, kind))
                     for o in objs]
         if kind == "objectpaths":
-            return [_cim_xml.OBJECTPATH(self._full_path(
+            return [_cim_xml.OBJECTPATH(self.full_path(
                 _expect(o, (CIMInstanceName, CIMClassName), kind), namespace,
                 authority).tocimxml()) for o in objs]
         if kind == "instancepaths":
-            return [self._full_path(_expect(o, CIMInstanceName, kind), namespace,
+            return [self.full_path(_expect(o, CIMInstanceName, kind), namespace,
                                     authority).tocimxml() for o in objs]
         if kind == "instanceswithpath":
             out = []
             for inst in objs:
                 _expect(inst, CIMInstance, kind)
-                path = self._full_path(inst.path or CIMInstanceName(inst.classname),
+                path = self.full_path(inst.path or CIMInstanceName(inst.classname),
                                        namespace, authority)
                 out.append(_cim_xml.VALUE_INSTANCEWITHPATH(
                     path.tocimxml(), inst.tocimxml(ignore_path=True)))
@@ -244,19 +245,92 @@ class ResultEncoder:
             out = []
             for obj in objs:
                 if isinstance(obj, CIMInstance):
-                    path = self._full_path(obj.path, namespace, authority)
+                    path = self.full_path(obj.path, namespace, authority)
                     out.append(_cim_xml.VALUE_OBJECTWITHPATH(
                         path.tocimxml(), obj.tocimxml(ignore_path=True)))
                 elif isinstance(obj, tuple) and len(obj) == 2 and \
                         isinstance(obj[1], CIMClass):
-                    path = self._full_path(obj[0], namespace, authority)
+                    path = self.full_path(obj[0], namespace, authority)
                     out.append(_cim_xml.VALUE_OBJECTWITHPATH(path.tocimxml(),
                                                              obj[1].tocimxml()))
                 elif isinstance(obj, CIMClass):
-                    path = self._full_path(obj.path or CIMClassName(obj.classname),
+                    path = self.full_path(obj.path or CIMClassName(obj.classname),
                                            namespace, authority)
                     out.append(_cim_xml.VALUE_OBJECTWITHPATH(path.tocimxml(), obj.tocimxml()))
                 else:
                     raise TypeError(f"unexpected {type(obj).__name__} in a {kind} result")
             return out
         raise TypeError(f"no encoding for result kind {kind!r}")
+
+
+# -- extrinsic methods -------------------------------------------------------------------
+
+def _atomic_text(value):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _value_element(value, cimtype, full_path):
+    """VALUE, VALUE.ARRAY, VALUE.REFERENCE or VALUE.REFARRAY of a parameter value."""
+    if isinstance(value, list):
+        if cimtype == "reference":
+            return _cim_xml.VALUE_REFARRAY([_value_element(v, cimtype, full_path)
+                                            for v in value])
+        return _cim_xml.VALUE_ARRAY([_value_element(v, cimtype, full_path) for v in value])
+    if isinstance(value, (CIMInstanceName, CIMClassName)):
+        return _cim_xml.VALUE_REFERENCE(full_path(value).tocimxml())
+    if isinstance(value, CIMInstance):
+        return _cim_xml.VALUE(value.tocimxml(ignore_path=True).toxml())
+    return _cim_xml.VALUE(_atomic_text(value))
+
+
+def method_result_children(return_value, out_params, declaration, full_path):
+    """The METHODRESPONSE's children (RETURNVALUE, PARAMVALUEs) of an
+    extrinsic method's result; the types are the method's ``declaration``
+    (a ``CIMMethod``; None: the values' own), reference values go through
+    ``full_path`` (a path with namespace and host)."""
+    decl_params = {p.lower(): d for p, d in (declaration.parameters.items()
+                                             if declaration is not None else ())}
+    children = []
+    if return_value is not None:
+        rtype = declaration.return_type if declaration is not None else cimtype(return_value)
+        children.append(_cim_xml.RETURNVALUE(_value_element(return_value, rtype, full_path),
+                                             param_type=rtype))
+    for name, value in (out_params or {}).items():
+        decl = decl_params.get(name.lower())
+        if decl is not None:
+            ptype = decl.type
+        elif isinstance(value, list):
+            ptype = cimtype(value[0]) if value else None
+        else:
+            ptype = cimtype(value) if value is not None else None
+        data = _value_element(value, ptype, full_path) if value is not None else None
+        children.append(_cim_xml.PARAMVALUE(decl.name if decl is not None else name, data,
+                                            ptype))
+    return children
+
+
+def method_input(raw_params, declaration):
+    """``CIMParameter`` list of a ``METHODCALL``'s PARAMVALUEs (TupleParser's
+    (name, PARAMTYPE, value) triples), text values typed by the method's
+    ``declaration`` (a ``CIMMethod``, or None), else by their PARAMTYPE."""
+    decl_params = {p.lower(): d for p, d in (declaration.parameters.items()
+                                             if declaration is not None else ())}
+    out = []
+    for name, paramtype, value in raw_params:
+        decl = decl_params.get(name.lower())
+        ptype = decl.type if decl is not None else paramtype
+        if ptype is None:
+            ptype = "reference" if isinstance(value, (CIMInstanceName, CIMClassName)) or (
+                isinstance(value, list) and value and
+                isinstance(value[0], (CIMInstanceName, CIMClassName))) else "string"
+        if ptype != "reference" and value is not None:
+            value = cimvalue(value, ptype)
+        is_array = decl.is_array if decl is not None else isinstance(value, list)
+        out.append(CIMParameter(name, ptype, value=value, is_array=is_array,
+                                reference_class=decl.reference_class if decl is not None
+                                else None,
+                                embedded_object=decl.embedded_object if decl is not None
+                                else None))
+    return out

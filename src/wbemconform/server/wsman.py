@@ -27,7 +27,7 @@ How a request is handled:
 * the operation is mapped to one call of the mock
   (:mod:`wbemconform.server.wsman_ops`), under the mock's lock; with
   ``read_only`` every custom action but the reading ones
-  (:data:`~wbemconform.server.wsman_ops.READ_METHODS`) is refused with
+  (:data:`~wbemconform.server.readonly.READ_METHODS`) is refused with
   ``CIM_ERR_ACCESS_DENIED`` before the mock is touched (the WS-Transfer
   writes -- Put, Create, Delete -- are not served at all:
   ``wsa:ActionNotSupported``);

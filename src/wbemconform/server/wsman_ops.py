@@ -31,7 +31,8 @@ then answers its own error), nested EPRs (reference keys) included.
 
 from __future__ import annotations
 
-from pywbem import CIM_ERR_INVALID_PARAMETER, CIM_ERR_INVALID_QUERY, CIMError, CIMInstanceName
+from pywbem import (CIM_ERR_INVALID_PARAMETER, CIM_ERR_INVALID_QUERY, CIMClassName, CIMError,
+                    CIMInstanceName, CIMParameter, cimtype)
 
 from ..wql import WqlSyntaxError, check_query_length
 from ..wsman import (AssociatedInstancesFilter, AssociationInstancesFilter, Epr,
@@ -40,7 +41,7 @@ from ..wsman import (AssociatedInstancesFilter, AssociationInstancesFilter, Epr,
 from ..wsman.names import (CIMNAMESPACE_SELECTOR, CLASS_RETRIEVAL_URI, CLASSNAME_SELECTOR,
                            FAULT_DETAIL, MODE_EPR)
 from ..wsman.values import decode_text
-from .readonly import extrinsic_refusal
+from .readonly import check_extrinsic, method_declaration
 
 #: WinRM's CIM namespace when a request names none (MS-WSMV 3.1.4.1.1)
 DEFAULT_NAMESPACE = "root/cimv2"
@@ -235,7 +236,42 @@ class MockOps:
 
     def invoke(self, req, res, read_only):
         """A custom action (an extrinsic method) gets the answer the CIM-XML app
-        gives the same call -- the WMI mock serves no method, and a read-only
-        server refuses them -- so one served mock answers one way whatever
-        the protocol."""
-        raise CIMError(*extrinsic_refusal(req.method or "", read_only))
+        gives the same call: the read-only refusal, else the mock's own
+        ``InvokeMethod`` (on the path the key selectors address, or on the
+        class without them) with the input typed by the method's
+        declaration -- one served mock answers one way whatever the
+        protocol. (return value, {output parameter: value})."""
+        check_extrinsic(req.method or "", read_only)
+        if req.selectors and any(k.lower() != CIMNAMESPACE_SELECTOR for k in req.selectors):
+            path = self.target_path(req, res)
+        else:
+            path = CIMClassName(res.need_class("a custom action"), namespace=res.namespace)
+        decl = method_declaration(self.conn, path, req.method or "")
+        params = []
+        for name, value in (req.params or {}).items():
+            pdecl = decl.parameters.get(name) if decl is not None else None
+            params.append(self._input(name, value, pdecl, res.namespace))
+        return self.conn.InvokeMethod(req.method or "", path, Params=params)
+
+    def _input(self, name, value, decl, namespace):
+        """One input parameter, its text typed by its declaration (a
+        ``CIMParameter`` of pywbem's, or None: the value as it came)."""
+        values = value if isinstance(value, list) else [value]
+        typed = []
+        for item in values:
+            if isinstance(item, Epr):
+                item = self.keys.path(item, namespace)
+            elif isinstance(item, str) and decl is not None and decl.type != "reference":
+                try:
+                    item = decode_text(item, decl.type)
+                except WsmanDecodeError as exc:
+                    raise CIMError(CIM_ERR_INVALID_PARAMETER, f"{name}: {exc}") from None
+            typed.append(item)
+        out = typed if isinstance(value, list) or (decl is not None and decl.is_array) \
+            else typed[0]
+        if decl is not None:
+            return CIMParameter(name, decl.type, value=out, is_array=decl.is_array,
+                                reference_class=decl.reference_class,
+                                embedded_object=decl.embedded_object)
+        return CIMParameter(name, cimtype(out) if out not in (None, []) else "string",
+                            value=out)

@@ -16,20 +16,18 @@ by DMTF DSP0226/DSP0227 messages built and read by :mod:`wbemconform.wsman`:
   source object's namespace with DSP0227's association filter:
   ``wsmb:AssociatedInstances`` (AssocClass, ResultClass, Role, ResultRole)
   and ``wsmb:AssociationInstances`` (ResultClass, Role);
-* GetInstance is a Get on the concrete class's resource URI with the key
-  selectors and ``__cimnamespace``; ExecQuery an Enumerate with the WQL
-  filter; InvokeMethod a custom action;
+* GetInstance is a Get on the concrete class's resource URI with the key selectors and
+  ``__cimnamespace``; ExecQuery an Enumerate with the WQL filter; InvokeMethod a custom action;
 * GetClass is a Get on :data:`CLASS_URI` with selectors ``ClassName`` and
   ``__cimnamespace``, answered with a DSP0201 ``<CLASS>`` -- a form some
   servers (OMI) offer and others lack: :meth:`WsmanConnection.probe_classes`
   asks once. Where it exists, values are typed from the classes (cached);
   where not, values stay text (compare with ``canonical_text``).
 
-Operations WS-Management lacks (the pull operations, class enumeration,
-class and qualifier writes) raise ``CIMError(CIM_ERR_NOT_SUPPORTED)`` without
-sending anything. A fault whose CIM status the server says becomes
-``CIMError(status, ...)``; one whose status it does not say becomes
-:class:`~.base.UndeterminedCIMError`. A garbled answer is
+Operations WS-Management lacks (the pull operations, class enumeration, class and
+qualifier writes) raise ``CIMError(CIM_ERR_NOT_SUPPORTED)`` without sending anything. A
+fault whose CIM status the server says becomes ``CIMError(status, ...)``; one whose status
+it does not say becomes :class:`~.base.UndeterminedCIMError`. A garbled answer is
 ``pywbem.ParseError``, as over CIM-XML.
 """
 
@@ -188,13 +186,19 @@ class WsmanConnection(pywbem.WBEMConnection):
     # -- classes -------------------------------------------------------------------
 
     def probe_classes(self, namespace=None, classname="CIM_ManagedElement"):
-        """Whether class retrieval works: one Get of a class every CIM server
-        has (a fault or a garbled answer: no; a transport failure is raised)."""
-        try:
-            self._get_class(classname, self._ns(namespace), local_only=True)
-            self.class_retrieval = True
-        except (CIMError, pywbem.ParseError, pywbem.CIMXMLParseError, pywbem.XMLParseError):
-            self.class_retrieval = False
+        """Whether class retrieval works: one Get of a class every CIM server has (a fault
+        or a garbled answer: no; a transport failure is raised), asked again in pywbem's
+        other interop namespaces while the server has no such namespace."""
+        first, self.class_retrieval = self._ns(namespace), False
+        for ns in [first] + [n for n in pywbem.WBEMServer.INTEROP_NAMESPACES if n != first]:
+            try:
+                self.class_retrieval = bool(self._get_class(classname, ns, local_only=True))
+            except CIMError as exc:
+                if exc.status_code == pywbem.CIM_ERR_INVALID_NAMESPACE:
+                    continue
+            except (pywbem.ParseError, pywbem.CIMXMLParseError, pywbem.XMLParseError):
+                pass
+            break
         return self.class_retrieval
 
     def _get_class(self, classname, namespace, *, local_only=False, qualifiers=True,
@@ -447,9 +451,12 @@ class WsmanConnection(pywbem.WBEMConnection):
         body = build_invoke(self.url, uri, MethodName, values, selectors=selectors,
                             namespace=ns if selectors is None else None, uri_map=self.uri_map,
                             **self._options())
+        lookup = self._class_for(ns)  # the answer typed by the method's declaration
+        cls = lookup(getattr(ObjectName, "classname", str(ObjectName))) if lookup else None
+        decl = cls.methods.get(MethodName) if cls is not None else None
         return_value, out = self._exchange("InvokeMethod", body, lambda answer: (
             parse_invoke_response(answer, MethodName, resource_uri=uri, uri_map=self.uri_map,
-                                  namespace=ns, **self._limits())))
+                                  namespace=ns, method_decl=decl, **self._limits())))
         return return_value, out
 
     def GetClass(self, ClassName, namespace=None, LocalOnly=None,  # noqa: N802,N803

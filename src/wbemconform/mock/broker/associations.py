@@ -27,6 +27,9 @@ from ...paths import copy_instance, copy_path, normalize_namespace, path_key, wi
 
 __all__ = ["AssociationsMixin"]
 
+#: the association DSP1033 links profiles and their conformant elements with
+ECTP = "CIM_ElementConformsToProfile"
+
 
 def _in_namespace(path, namespace):
     """``path`` if it names its namespace (normalised) and no host, else a copy
@@ -248,6 +251,28 @@ class AssociationsMixin:
                 continue
             found.setdefault(link.key, link)
         return list(found.values())
+
+    def conformant_elements(self, profile):
+        """The ManagedElement ends of every CIM_ElementConformsToProfile link
+        (static or a provider's, any subclass) whose ConformantStandard is
+        ``profile`` (a path with its namespace), in every namespace that
+        declares the association: what DSP1033 1.1's GetCentralInstances
+        returns (:mod:`wbemconform.mock.methods`). The links are found as the
+        association operations find them, but no seeded traversal quirk
+        applies: no filter is involved. A provider's error is raised."""
+        key = path_key(profile)
+        found = {}
+        for namespace in self.namespaces_declaring(ECTP):
+            schema = self.schema(namespace)
+            for link in self._links(namespace, profile, None):
+                if not schema.is_subclass(link.classname, ECTP):
+                    continue
+                roles = {r.lower(): r for r in link.roles}
+                std, elem = roles.get("conformantstandard"), roles.get("managedelement")
+                if std is None or elem is None or link.keys[std] != key:
+                    continue
+                found.setdefault(link.keys[elem], link.roles[elem])
+        return [self._served_path(p) for p in found.values()]
 
     def _served_path(self, path, namespace=None):
         """A copy of ``path`` for the client: on this server's host, in

@@ -15,6 +15,9 @@ QUIRKS = {
                                      "Role = ResultRole (with AssocClass they filter right)",
     "assocclass-exact": "AssocClass (and a reference operation's ResultClass) matches only "
                         "the class it names, not its subclasses",
+    "method-not-found": "an extrinsic method without a provider -- GetCentralInstances "
+                        "included -- answers CIM_ERR_METHOD_NOT_FOUND although its class "
+                        "declares it (pywbem_mock's own default)",
 }
 
 
