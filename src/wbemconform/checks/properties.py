@@ -257,13 +257,13 @@ def duplicates_flagged(obs, profile):
                               "(see RP-2)")
     j = Judge()
     counter = [0]
-    # a provider-backed profile class takes no new instances from us: the
-    # probes are static CIM_RegisteredProfile instances (RP-3 compares the
-    # triples of every registered profile, whatever its class)
+    # a provider-backed profile class takes no new instances from us: where
+    # the class is (or may be) one, the probes are static CIM_RegisteredProfile
+    # instances (RP-3 compares the triples of every profile, whatever its class)
     decl = obs.get_class(obs.interop_ns, profile.path.classname)
-    dynamic = decl is not None and decl.qualifiers.get("Dynamic") is not None and \
-        decl.qualifiers["Dynamic"].value
-    probe_class = RP if dynamic else profile.path.classname
+    static = decl is not None and not (decl.qualifiers.get("Dynamic") is not None and
+                                       decl.qualifiers["Dynamic"].value)
+    probe_class = profile.path.classname if static else RP
 
     @given(duplicate=st.booleans(),
            version=st.from_regex(r"[0-9]\.[0-9]{1,2}\.[0-9]", fullmatch=True))
