@@ -26,6 +26,9 @@ class Requirement:
     writes: bool = False
     #: the level on wmi-flavor targets, where it differs from ``level``
     wmi_level: str | None = None
+    #: the requirements whose failures on the same subject a failure of this
+    #: one may explain (the root-cause grouping, wbemconform.causes)
+    explains: tuple = ()
 
     def level_for(self, flavor) -> str:
         """The requirement's level on a target of that flavor."""
@@ -41,6 +44,8 @@ def _load(text: str, where: str) -> dict[str, Requirement]:
     out = {}
     for i, entry in enumerate(data.get("requirement", []), 1):
         try:
+            if "explains" in entry:
+                entry = {**entry, "explains": tuple(entry["explains"])}
             req = Requirement(**entry)
         except TypeError as exc:
             raise ValueError(f"{where}: requirement #{i}: {exc}") from None
@@ -58,7 +63,30 @@ def _load(text: str, where: str) -> dict[str, Requirement]:
         if problems:
             raise ValueError(f"{where}: requirement {req.id}: " + "; ".join(problems))
         out[req.id] = req
+    for req in out.values():
+        unknown = [rid for rid in req.explains if rid not in out or rid == req.id]
+        if unknown:
+            raise ValueError(f"{where}: requirement {req.id}: explains {unknown}: not "
+                             "another requirement of the catalog")
+    _no_cycle(out, where)
     return out
+
+
+def _no_cycle(reqs, where):
+    """``explains`` must not go round: a cause cannot be explained by what it explains."""
+    state = {}
+
+    def visit(rid, path):
+        if state.get(rid) == "done":
+            return
+        if state.get(rid) == "open":
+            raise ValueError(f"{where}: explains goes round: " + " -> ".join((*path, rid)))
+        state[rid] = "open"
+        for nxt in reqs[rid].explains:
+            visit(nxt, (*path, rid))
+        state[rid] = "done"
+    for rid in reqs:
+        visit(rid, ())
 
 
 @lru_cache(maxsize=1)

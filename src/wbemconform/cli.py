@@ -267,7 +267,7 @@ def _check(argv):
     # (this module imported the package already: pytest cannot rewrite its asserts,
     # and there are none to rewrite)
     return int(pytest.main([suites, "-c", os.devnull, "--rootdir", suites,
-                            "-p", "no:cacheprovider",
+                            "-p", "no:cacheprovider", "-p", "wbemconform.plugin_view",
                             "-W", "ignore::pytest.PytestAssertRewriteWarning", *args]))
 
 

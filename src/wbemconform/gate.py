@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .causes import lead_with_causes
+
 __all__ = ["Gate", "decide", "GATE_PASSED", "GATE_FAILED", "GATE_ABORTED", "EXAMINED"]
 
 GATE_PASSED, GATE_FAILED, GATE_ABORTED = "passed", "failed", "aborted"
@@ -55,7 +57,7 @@ def decide(results, setup_error, abort_reasons) -> Gate:
         errored = sorted({r for r, _, v in failures if v == "error"})
         out = []
         if must:
-            out.append("MUST requirement(s) failed: " + ", ".join(must))
+            out.append("MUST requirement(s) failed: " + ", ".join(lead_with_causes(results, must)))
         if errored:
             out.append("check(s) could not run (errors cannot be waived): "
                        + ", ".join(errored))

@@ -36,12 +36,11 @@ from .options import (HYPOTHESIS_PROFILE, JSON, OPERATION_LOG, PASSWORD, REPORT,
                       TIMEOUT, WAIVERS, add_pytest_options, check_positive_seconds, recorded,
                       target_options)
 from .plugin_run import RunState, abspath
-from .plugin_terminal import VerdictView, summary
+from .plugin_terminal import STATE as _STATE, VerdictView, summary
 
 __all__ = ["SUBJECT_FIXTURES"]
 
 SUBJECT_FIXTURES = ("profile", "association")  # fixture names = catalog subject kinds
-_STATE = pytest.StashKey()
 _EARLY_ERRORS = pytest.StashKey()  # collection errors before the run was known
 _REQ = pytest.StashKey()  # an item's catalog Requirement
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from .catalog import catalog
+from .causes import causes_as_dicts
 
 __all__ = ["Results", "Record", "SCHEMA_VERSION", "TARGET_SUBJECT"]
 
@@ -157,6 +158,8 @@ class Results:
             "load_warnings": list(load_warnings),
             "counts": self.counts(),
             "gate": gate.as_dict(),
+            # failures one mistake explains, under it (wbemconform.causes)
+            "causes": causes_as_dicts(self),
             "not_judged": [{"requirement": r, "subject": s} for r, s in not_judged],
             "protocol": protocol, "auth": auth, "tls": tls,
             "requirements": reqs,

@@ -148,6 +148,7 @@ class Session:
         self._labels: dict = {}  # id(subject) -> its label
         #: discovery was started (the target is being used)
         self.touched = target is not None
+        self._observers: list = []  # progress displays (Target.observers)
 
     # -- target and discovery ---------------------------------------------------
 
@@ -172,6 +173,7 @@ class Session:
             try:
                 if self._target is None:
                     self._target = open_target(self.options)
+                    self._target.observers.extend(self._observers)
                 self._arm_budget()
                 opts = self.options
                 obs = Observations(self._target, opts.interop_namespace, opts.flavor,
@@ -189,6 +191,13 @@ class Session:
                                 f"{type(exc).__name__}: {exc}")
                 raise SetupFailed(self.setup_error) from None
         return self._obs
+
+    def observe(self, observer):
+        """Have ``observer(event, detail)`` told of every operation and of
+        discovery's phases (see Target.observers), from now on."""
+        self._observers.append(observer)
+        if self._target is not None:
+            self._target.observers.append(observer)
 
     def fail_setup(self, message):
         """The target cannot be used: the run is aborted with this reason."""
@@ -412,8 +421,13 @@ class Session:
 
     def scrub(self, text):
         """``text`` as every output may show it: secrets masked, control
-        characters escaped."""
-        return neutralize(self.secrets.scrub(text))
+        characters escaped, and the made-up host of the embedded mock's paths
+        (``//FakedUrl:5988/``) left out: it names no server."""
+        text = neutralize(self.secrets.scrub(text))
+        host = getattr(self._target, "placeholder_host", None)
+        if host and isinstance(text, str):
+            text = text.replace(f"//{host}/", "")
+        return text
 
     def description(self):
         if self._target is not None:

@@ -56,8 +56,15 @@ class Observations(Links):
     def discover(self):
         """Discover now (interop namespace, flavor, subjects): TargetSetupError
         when the target cannot be checked at all."""
-        self.interop_ns, self.flavor, self.associations  # noqa: B018 -- computed on access
-        self.server_info  # noqa: B018 -- fetched now, so operation counts do not move later
+        # each phase is told to the target's observers (a front end's progress)
+        for name, step in (("interop namespace", lambda: self.interop_ns),
+                           ("registered profiles", lambda: f"{len(self.all_profiles)} found"),
+                           ("associations", lambda: f"{len(self.associations)} found"),
+                           ("flavor", lambda: self.flavor),
+                           # fetched now, so operation counts do not move later
+                           ("server", lambda: "done" if self.server_info is not None else "")):
+            self.target.phase(name)
+            self.target.phase(name, step())
         # each filter must match: one that matches nothing is a typo the run
         # would otherwise pass over silently
         unmatched = [f for f in self._profile_filters

@@ -242,6 +242,14 @@ class Target:
         #: called with the operation's name before anything is sent; a
         #: ServerError it raises (e.g. the run budget is spent) ends the target
         self.before_call = None
+        #: a host the target's object paths carry that names no server (the
+        #: embedded mock's ``FakedUrl:5988``): text shows those paths without it
+        self.placeholder_host = None
+        #: called as ``observer(event, detail)``: ("call", the Call) after each
+        #: operation is recorded, ("phase", (name, result or None)) as discovery
+        #: starts and ends a phase -- a front end's progress display; an
+        #: observer must not raise
+        self.observers: list = []
 
     def __str__(self):
         return self.description
@@ -299,8 +307,21 @@ class Target:
         return (Call(operation, desc, "ok", lambda: secrets.scrub(_summary(result)),
                      time.perf_counter() - start, requirement), result, None)
 
-    def _record(self, call, result, error):
+    def _notify(self, event, detail):
+        for observer in self.observers:
+            observer(event, detail)
+
+    def phase(self, name, result=None):
+        """Discovery starts (``result`` None) or ends a phase: observers are told."""
+        self._notify("phase", (name, result))
+
+    def _append(self, call):
         self.calls.append(call)
+        if self.observers:
+            self._notify("call", call)
+
+    def _record(self, call, result, error):
+        self._append(call)
         if isinstance(error, ServerError) and call.outcome == "server-error" and \
                 not call.summary.startswith("not sent"):
             self.failure = error
@@ -317,7 +338,7 @@ class Target:
             call, error = refused
             if isinstance(error, ServerError) and self.failure is None:
                 self.failure = error  # e.g. the run budget is spent
-            self.calls.append(call)
+            self._append(call)
             raise error
         call, result, error = self._issue(operation, args, kwargs, desc, self.conn,
                                           self.transport, self.current_requirement)
@@ -373,7 +394,7 @@ class Target:
                 result = None
                 if isinstance(error, ServerError) and self.failure is None:
                     self.failure = error
-                self.calls.append(call)
+                self._append(call)
                 out.append((None, error))
                 continue
             try:

@@ -51,6 +51,8 @@ def mock_target(conn, description, *, allow_writes=True, options=None, load_fail
                     tls_description=TLS_DESCRIPTION, load_failures=load_failures,
                     load_warnings=load_warnings)
     target.protocol, target.auth = "embedded mock", "none"
+    # pywbem_mock gives the paths it returns a made-up host (//FakedUrl:5988/)
+    target.placeholder_host = getattr(conn, "host", None)
     return target
 
 
