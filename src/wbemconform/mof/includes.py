@@ -100,9 +100,9 @@ class IncludesMixin:
             raise MOFParseError(
                 msg=f"#pragma include({name!r}): resolves outside the folders an include "
                     "may read (the top-level MOF file's folder tree, "
-                    + ", ".join(self._include_roots) + "); give the folder as an "
-                    "include root (include_roots) or allow includes outside them "
-                    "(allow_include_outside)",
+                    + ", ".join(self._include_roots) + "); give the folder with "
+                    "--wbem-mock-include-root DIR, or allow includes anywhere with "
+                    "--wbem-mock-include-anywhere",
                 parser_token=p)
         if found is None:
             raise MOFParseError(
