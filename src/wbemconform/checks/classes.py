@@ -148,6 +148,8 @@ def references_resolve(obs, assoc):
                     j.fail(f"{ns}:{inst.path}: {role} is not a reference")
                     continue
                 refs.setdefault(path_key(ref, ns), (role, with_namespace(ref, ns), ns))
+    # in the order of the paths, not of the server's listing (any order)
+    refs = dict(sorted(refs.items(), key=lambda kv: str(kv[1][1])))
     obs.prefetch([("GetInstance", (target,), {}) for _, target, _ in refs.values()])
     for role, target, ns in refs.values():
         got = obs.op("GetInstance", target)

@@ -10,12 +10,13 @@ whose message names the smallest case hypothesis found.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from pywbem import CIMClass, CIMError, CIMInstance, CIMQualifier
 
 from ..hypothesis_profiles import active
+from ..hypothesis_profiles import seed as chosen_seed
 from ..namespaces import parse_namespace
 from ..observe import ECTP, ELEMENT_ROLE, PROFILE_ROLE, Observations
 from ..targets.base import ServerError
@@ -74,6 +75,8 @@ def _run(test, j, what, shared_by=1):
     elif shared_by > 1:
         bound = {"max_examples": max(MIN_SHARED_EXAMPLES,
                                      active().max_examples // shared_by)}
+    if chosen_seed() is not None:
+        test = seed(chosen_seed())(test)
     try:
         settings(parent=active(), suppress_health_check=list(HealthCheck), database=None,
                  deadline=None, **bound)(test)()

@@ -241,11 +241,13 @@ class Profiles(Schema):
 
     @cached_property
     def reference_links(self) -> list:
-        """[RefLink] of every CIM_ReferencedProfile instance."""
+        """[RefLink] of every CIM_ReferencedProfile instance, in the order of
+        their paths (a server returns them in any order: the operations the
+        links lead to, and the messages, do not change with it)."""
         out = self.referenced_profiles
         links = []
         ns = self.interop_ns
-        for inst in (out.value or []) if out.ok else []:
+        for inst in sorted(out.value or [], key=lambda i: str(i.path)) if out.ok else []:
             ante, dep = inst.get("Antecedent"), inst.get("Dependent")
             ante = with_namespace(ante, ns) if isinstance(ante, CIMInstanceName) else None
             dep = with_namespace(dep, ns) if isinstance(dep, CIMInstanceName) else None
