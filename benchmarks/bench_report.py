@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from wbemconform.catalog import catalog
+from wbemconform.gate import decide
 from wbemconform.report import render_report
 from wbemconform.results import TARGET_SUBJECT, Results
 from wbemconform.targets.base import Call
@@ -109,7 +110,8 @@ def build(profiles, elements, fail_every):
         target="https://server.example.com:5989", flavor="dmtf",
         flavor_reason="auto: no __Win32Provider", interop_namespace="interop",
         server={"brand": "Vendor CIMOM", "description": "Vendor CIM server 9.1"},
-        operations={"total": 123456, "by_requirement": {}, "writes": 0}, waivers=waivers)
+        operations={"total": 123456, "by_requirement": {}, "writes": 0}, waivers=waivers,
+        gate=decide(results, None, []))  # the gate the plugin writes: wbemconform.gate
     return json.loads(json.dumps(doc, default=str)), n
 
 

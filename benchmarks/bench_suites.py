@@ -18,6 +18,13 @@ Then, per series (same number of profiles, elements x4), the growth of the
 run time and of the cold load: linear growth is x4 for objects x4; the bound
 is x4.4 (PASS/FAIL).
 
+A last row scales the profiles alone: an interop namespace of 25 and of 100
+plain registered profiles (no associations, no elements), the run timed in
+this process (the best of three), with the same x4.4 bound for x4 profiles.
+
+The property-based checks run with the ``ci`` hypothesis profile
+(derandomized: every run of this script draws the same examples).
+
     python benchmarks/bench_suites.py            # 1x2,500 1x5,000 1x10,000 50x50 50x200
     python benchmarks/bench_suites.py --quick    # small sizes only
     python benchmarks/bench_suites.py --sizes 1x10000
@@ -40,6 +47,7 @@ from collections import Counter
 from pathlib import Path
 
 from wbemconform.catalog import catalog
+from wbemconform.hypothesis_profiles import use
 from wbemconform.runner import run_catalog
 from wbemconform.options import TargetOptions
 from wbemconform.targets import open_target
@@ -50,6 +58,9 @@ GROWTH_BOUND = 4.4
 
 DEFAULT_SIZES = [(1, 2500), (1, 5000), (1, 10000), (50, 50), (50, 200)]
 QUICK_SIZES = [(1, 250), (1, 1000), (10, 25), (10, 100)]
+#: the profiles-alone series: plain registered profiles, no associations
+PLAIN_PROFILES = (25, 100)
+PLAIN_REPEAT = 3
 
 
 #: what a fresh process runs to time opening a target
@@ -94,6 +105,44 @@ def measure(profiles, per_profile, folder):
             "ops": Counter(c.requirement or "discovery" for c in target.calls),
             "total_ops": len(target.calls), "bad": counts["fail"] + counts["error"],
             "failing": failing, "counts": counts}
+
+
+def plain_profiles_mof(count):
+    """MOF of ``count`` registered profiles in the interop namespace, nothing else."""
+    out = ["class Bench_PlainProfile : CIM_RegisteredProfile { };\n"]
+    for i in range(count):
+        out.append(f'instance of Bench_PlainProfile {{ InstanceID = "bench:plain:{i}"; '
+                   f'RegisteredName = "Plain {i}"; RegisteredOrganization = 2; '
+                   f'RegisteredVersion = "1.0.0"; }};\n')
+    return "".join(out)
+
+
+def measure_plain(count, folder, repeat=PLAIN_REPEAT):
+    """Run time (the best of ``repeat`` runs: they are short, and the machine's
+    noise is not) and operations of the whole catalog on ``count`` plain
+    profiles."""
+    mof = Path(folder) / f"plain_{count}.mof"
+    mof.write_text(plain_profiles_mof(count), encoding="utf-8")
+    best = None
+    for _ in range(repeat):
+        target = open_target(TargetOptions(mock_mof=[str(mof)]))
+        t0 = time.perf_counter()
+        results, _obs = run_catalog(target=target)
+        seconds = time.perf_counter() - t0
+        best = seconds if best is None else min(best, seconds)
+    failing = sorted(rid for rid in catalog() if results.overall(rid) in ("fail", "error"))
+    return {"profiles": count, "run": best, "ops": len(target.calls), "failing": failing}
+
+
+def plain_growth(first, last):
+    """(text, passed) of the profiles-alone series."""
+    factor = last["profiles"] / first["profiles"]
+    bound = GROWTH_BOUND * factor / 4
+    ratio = last["run"] / first["run"]
+    ok = ratio <= bound
+    return (f"{first['profiles']} -> {last['profiles']} plain profiles: profiles x{factor:.2f}, "
+            f"run time x{ratio:.2f} (bound x{bound:.2f}) {'PASS' if ok else 'FAIL'}; "
+            f"operations x{last['ops'] / first['ops']:.2f}", ok)
 
 
 def parse_size(text):
@@ -141,6 +190,7 @@ def main(argv=None):
                     help="sizes to measure, e.g. 1x2500 1x10000 50x200")
     args = ap.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    use("ci")  # derandomized: the same examples every run of this script
     rows = []
     with tempfile.TemporaryDirectory(prefix="wbemconform-bench-") as folder:
         os.environ["WBEMCONFORM_CACHE"] = str(Path(folder) / "mock-cache")
@@ -156,6 +206,14 @@ def main(argv=None):
             print(f"{row['size']:>9}  {row['cold']:8.2f}s  {row['warm']:8.2f}s  "
                   f"{row['run']:7.2f}s  {row['total_ops']:7d}  "
                   f"{row['total_ops'] / row['elements']:8.3f}  {row['bad']}{note}", flush=True)
+        plain = [measure_plain(n, folder) for n in PLAIN_PROFILES]
+        print(f"\n{'profiles':>9}  {'run':>8}  {'ops':>7}  (plain registered profiles, no "
+              "associations)")
+        for row in plain:
+            # RP-8 and NS-1 fail by the MOF's design: no DMTF Profile Registration
+            # profile, root/interop
+            print(f"{row['profiles']:>9}  {row['run']:7.2f}s  {row['ops']:7d}  failing: "
+                  f"{', '.join(row['failing']) or 'none'}", flush=True)
     ids = ["discovery"] + list(catalog())
     print("\noperations per requirement")
     print(f"{'req':10}" + "".join(f"{r['size']:>10}" for r in rows))
@@ -168,7 +226,7 @@ def main(argv=None):
     print(f"{'cold s/1k':10}" + "".join(f"{1000 * r['cold'] / r['objects']:>10.2f}"
                                         for r in rows))
     print("\ngrowth")
-    verdicts = growth_lines(rows)
+    verdicts = growth_lines(rows) + [plain_growth(plain[0], plain[-1])]
     for text, _ok in verdicts:
         print("  " + text)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -2,6 +2,7 @@
 as one JSON file -- and the difference between two such files.
 
     python benchmarks/records_snapshot.py snapshot OUT.json
+    python benchmarks/records_snapshot.py snapshot OUT.json dup-triple missing-version  # these
     python benchmarks/records_snapshot.py compare BEFORE.json AFTER.json
 
 A refactoring that changes no behaviour leaves the snapshot the same: the
@@ -42,7 +43,7 @@ def _records(session):
     return {"records": out, "operations": len(calls)}
 
 
-def snapshot(out_path):
+def snapshot(out_path, only=()):
     from hypothesis import settings
     settings.register_profile("records-snapshot", parent=settings.default, derandomize=True,
                               database=None)
@@ -53,7 +54,10 @@ def snapshot(out_path):
     from wbemconform.options import TargetOptions
     from wbemconform.targets import open_target
     doc = {}
-    for name in zoo.entries():
+    unknown = sorted(set(only) - set(zoo.entries()))
+    if unknown:
+        raise SystemExit(f"records_snapshot: no zoo entry named {', '.join(unknown)}")
+    for name in [n for n in zoo.entries() if not only or n in only]:
         try:
             opts = zoo.options(name)
         except BaseException as exc:  # noqa: BLE001 -- pytest.skip: a schema-less machine
@@ -99,8 +103,8 @@ def compare(before_path, after_path):
 
 
 def main(argv):
-    if len(argv) == 2 and argv[0] == "snapshot":
-        snapshot(argv[1])
+    if len(argv) >= 2 and argv[0] == "snapshot":
+        snapshot(argv[1], argv[2:])
         return 0
     if len(argv) == 3 and argv[0] == "compare":
         return compare(argv[1], argv[2])

@@ -10,10 +10,25 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # the project's tests load hundreds of MOF variants: their mock cache entries go
 # to a folder of this test run (inherited by the runs the tests start), not
-# into the user's cache
+# into the user's cache; the folder goes when the test run ends
 if "WBEMCONFORM_CACHE" not in os.environ:
+    import atexit
+    import shutil
     import tempfile
     os.environ["WBEMCONFORM_CACHE"] = tempfile.mkdtemp(prefix="wbemconform-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["WBEMCONFORM_CACHE"], ignore_errors=True)
+# hypothesis keeps caches of its own (constants, unicode data) in a .hypothesis
+# folder of the working directory even without an example database: this test
+# run's go to a folder of its own (inherited by the runs the tests start),
+# removed when the run ends
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(
+        prefix="wbemconform-test-hypothesis-")
+    atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"],
+                    ignore_errors=True)
 # the defect zoo's entries include shared MOF from tests/defects/_common: the
 # include search path says so (inherited by the runs the tests start)
 os.environ.setdefault("WBEMCONFORM_MOF_INCLUDE_PATH", str(REPO / "tests" / "defects"))

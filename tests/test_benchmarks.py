@@ -26,3 +26,25 @@ def test_flame_tree_shares_samples_below_the_root():
     assert profile_run.flame_tree(stacks, min_pct=50) == lines[:3]
     assert profile_run.flame_tree(stacks, depth=1, min_pct=0) == [lines[0], lines[1], lines[3]]
     assert profile_run.flame_tree(stacks, root="nothing") == ["no samples under nothing"]
+
+
+def test_bench_report_runs_on_a_small_document(tmp_path, capsys):
+    import bench_report
+    out = tmp_path / "report.html"
+    assert bench_report.main(["--profiles", "2", "--elements", "3", "--fail-every", "5",
+                              "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "document: 2 profiles x 3 elements" in said and "render_report: best of 3" in said
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") or html.lstrip().lower().startswith("<!doctype")
+
+
+def test_plain_profiles_row_and_its_growth_verdict():
+    import bench_suites
+    mof = bench_suites.plain_profiles_mof(3)
+    assert mof.count("instance of Bench_PlainProfile") == 3 and "bench:plain:2" in mof
+    row = {"profiles": 25, "run": 1.0, "ops": 100}
+    text, ok = bench_suites.plain_growth(row, {"profiles": 100, "run": 4.3, "ops": 400})
+    assert ok and "x4.30 (bound x4.40) PASS" in text
+    text, ok = bench_suites.plain_growth(row, {"profiles": 100, "run": 5.0, "ops": 400})
+    assert not ok and "FAIL" in text

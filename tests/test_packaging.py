@@ -8,6 +8,7 @@ repository's own files cannot stand in for what the wheel lacks."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,12 +20,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+#: what setuptools writes into the checkout while it builds the wheel
+BUILD_LEFTOVERS = (REPO / "build", REPO / "src" / "wbemconform.egg-info")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(out), str(REPO)], capture_output=True, text=True,
-                           timeout=300)
+    mine = [p for p in BUILD_LEFTOVERS if not p.exists()]  # those the build creates
+    try:
+        build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                                "-w", str(out), str(REPO)], capture_output=True, text=True,
+                               timeout=300)
+    finally:
+        for leftover in mine:
+            shutil.rmtree(leftover, ignore_errors=True)
     assert build.returncode == 0, build.stderr[-2000:]
     (path,) = out.glob("wbemconform-*.whl")
     site = out / "site"
@@ -46,6 +56,11 @@ def test_the_wheel_carries_suites_profiles_templates_and_the_catalog(wheel):
     entry = zipfile.ZipFile(path).read(meta).decode()
     assert "wbemconform = wbemconform.cli:main" in entry
     assert "wbemconform = wbemconform.plugin" in entry
+    # the license pyproject names, as a file in the wheel's metadata
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    license_text = zipfile.ZipFile(path).read(
+        next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))).decode()
+    assert "Apache License" in license_text and "Version 2.0" in license_text
 
 
 def _installed(site, *args, cwd, timeout=300):

@@ -5,9 +5,11 @@ the command that reproduces it: save it as that.mof and run
 ``pytest suites --wbem-mock-mof that.mof``.
 """
 
+import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -31,12 +33,26 @@ SCHEMA_SUPERS = ["CIM_SoftwareIdentity", "CIM_LogicalElement", "CIM_ManagedSyste
 UNRELATED = ["CIM_Process", "CIM_RegisteredProfile", "CIM_Namespace"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _mof_folders():
+    """The generated MOF files of this module's examples go to one folder,
+    removed when the module's tests end (the examples' targets are done by then)."""
+    folder = tempfile.mkdtemp(prefix="wbemconform-prop-")
+    _FOLDERS.append(folder)
+    yield
+    _FOLDERS.remove(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_FOLDERS = []
+
+
 def load(topo, extra=""):
     """(target, observations) for a topology; the MOF is noted for shrinking."""
     mof = render_mof(topo) + extra
     note("MOF (save as that.mof; reproduce with: pytest suites --wbem-mock-mof that.mof):\n"
          + mof)
-    folder = tempfile.mkdtemp(prefix="wbemconform-prop-")
+    folder = tempfile.mkdtemp(dir=_FOLDERS[-1])
     path = Path(folder) / "that.mof"
     path.write_text(mof, encoding="utf-8")
     target = mock_target(connect([path]), f"mock ({path})", allow_writes=True,

@@ -1,16 +1,19 @@
 """The hypothesis profiles that bound the property-based checks.
 
-``ci`` (60 examples, derandomized: the same verdicts every run), ``dev`` (30,
-random) and ``thorough`` (2,000), registered as ``wbemconform-ci``,
-``wbemconform-dev`` and ``wbemconform-thorough`` so that they never replace a
-profile of the same name that another project registers.
+``ci`` (60 examples, derandomized), ``dev`` (30, random) and ``thorough``
+(2,000), registered as ``wbemconform-ci``, ``wbemconform-dev`` and
+``wbemconform-thorough`` so that they never replace a profile of the same
+name that another project registers.
 
 A conformance run picks one with :func:`use` (``--wbem-hypothesis-profile
 NAME``; else ``$HYPOTHESIS_PROFILE`` when it names one of these; else ``ci``
 when ``$CI`` is set and ``dev`` otherwise) and the property-based checks take
 their settings from :func:`active` -- never from hypothesis' process-wide
 default, which stays whatever the process (another project's conftest, say)
-loaded. Without :func:`use` (the in-process runner inside the project's own
+loaded. A conformance run draws derandomized examples whichever profile it
+uses: the same target gives the same examples, hence the same operations and
+evidence, every run; ``--wbem-hypothesis-seed N`` (:func:`seed`) draws other
+examples, the same ones for the same N. Without :func:`use` (the in-process runner inside the project's own
 tests), :func:`active` is that default, as the tests load it with
 :func:`load_default`.
 
@@ -26,7 +29,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["register", "load_default", "use", "active", "PROFILES", "PREFIX"]
+__all__ = ["register", "load_default", "use", "active", "seed", "PROFILES", "PREFIX"]
 
 PREFIX = "wbemconform-"
 _NESTED = [HealthCheck.too_slow, HealthCheck.nested_given]
@@ -37,6 +40,7 @@ PROFILES = {
     "thorough": dict(max_examples=2000, deadline=None, suppress_health_check=_NESTED),
 }
 _active = None  # the settings a conformance run chose (use), or None
+_seed = None  # the seed a conformance run chose (use), or None
 
 
 def register():
@@ -52,16 +56,24 @@ def choose(name=None):
         ("ci" if os.environ.get("CI") else "dev")
 
 
-def use(name=None, release=False):
+def use(name=None, release=False, seed=None):
     """The property-based checks of this run take the settings of profile
-    ``name`` (see :func:`choose`); ``release=True`` forgets the choice."""
-    global _active
+    ``name`` (see :func:`choose`), derandomized, or drawn from ``seed`` (an
+    int) when one is given; ``release=True`` forgets the choice."""
+    global _active, _seed
     if release:
-        _active = None
+        _active = _seed = None
         return None
     register()
-    _active = settings.get_profile(PREFIX + choose(name))
+    _active = settings(settings.get_profile(PREFIX + choose(name)), derandomize=True)
+    _seed = seed
     return _active
+
+
+def seed():
+    """The seed the property-based checks draw from (``--wbem-hypothesis-seed``),
+    or None: derandomized (see :func:`use`) or as the process' default has it."""
+    return _seed
 
 
 def active():

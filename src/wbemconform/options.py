@@ -247,6 +247,7 @@ PROFILE = "--wbem-profile"
 PROFILE_DEFS = "--wbem-profile-defs"
 ALLOW_WRITES = "--wbem-allow-writes"
 HYPOTHESIS_PROFILE = "--wbem-hypothesis-profile"
+HYPOTHESIS_SEED = "--wbem-hypothesis-seed"
 OPERATION_LOG = "--wbem-operation-log"
 JSON = "--conformance-json"
 REPORT = "--conformance-report"
@@ -322,9 +323,13 @@ TABLE: tuple[Option, ...] = (
     Option(ALLOW_WRITES, "allow write operations against --wbem-url (PR-5 needs them)",
            action="store_true", field="allow_writes"),
     Option(HYPOTHESIS_PROFILE, "hypothesis profile for the property-based suites (bounds "
-                               "operations): ci (60 examples, the same every run), dev (30), "
+                               "operations): ci (60 examples), dev (30), "
                                "thorough (2000); default: $HYPOTHESIS_PROFILE, else ci when "
                                "$CI is set, else dev", metavar="NAME", default=None),
+    Option(HYPOTHESIS_SEED, "draw the property-based suites' examples from seed N (default: "
+                            "derandomized, the same examples every run; another N, other "
+                            "examples, the same for the same N)", metavar="N", type=int,
+           default=None),
     Option(OPERATION_LOG, "write every operation issued (JSON lines) to PATH", _O,
            metavar="PATH"),
     Option(JSON, "write the results as JSON to PATH", _O, metavar="PATH"),

@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 
 from . import _pytest_adapter as internals
-from .options import (HYPOTHESIS_PROFILE, JSON, OPERATION_LOG, PASSWORD, REPORT, RUN_TIMEOUT,
-                      TIMEOUT, WAIVERS, add_pytest_options, check_positive_seconds, recorded,
-                      target_options)
+from .options import (HYPOTHESIS_PROFILE, HYPOTHESIS_SEED, JSON, OPERATION_LOG, PASSWORD,
+                      REPORT, RUN_TIMEOUT, TIMEOUT, WAIVERS, add_pytest_options,
+                      check_positive_seconds, recorded, target_options)
 from .plugin_run import RunState, abspath
 from .plugin_terminal import STATE as _STATE, VerdictView, summary
 
@@ -101,7 +101,8 @@ def _start(config) -> RunState:
         session.abort(f"bad option: {exc}")
         state.write_aborted_early(config)
         raise pytest.UsageError(session.scrub(str(exc))) from None
-    use(prof)  # for this run's property-based checks only, never the process default
+    # for this run's property-based checks only, never the process default
+    use(prof, seed=opt(HYPOTHESIS_SEED))
     return state
 
 

@@ -153,6 +153,8 @@ def references_resolve(obs, assoc):
             ns = link.path.namespace
             refs.setdefault(path_key(link.profile), ("ConformantStandard", link.profile, ns))
             refs.setdefault(path_key(link.element), ("ManagedElement", link.element, ns))
+    # in the order of the paths, not of the server's listing (any order)
+    refs = dict(sorted(refs.items(), key=lambda kv: str(kv[1][1])))
     obs.prefetch([("GetInstance", (target,), {}) for _, target, _ in refs.values()])
     for role, target, ns in refs.values():
         got = obs.op("GetInstance", target)

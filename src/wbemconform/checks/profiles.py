@@ -48,8 +48,7 @@ def required_properties(obs, profile):
 def unique_triple(obs, profile):
     j = Judge().see(_listing(obs))
     mine = (profile.name, profile.organization, profile.version)
-    twins = [p for p in obs.all_profiles
-             if p.key != profile.key and (p.name, p.organization, p.version) == mine]
+    twins = [p for p in obs.profiles_with_triple(mine) if p.key != profile.key]
     if twins:
         org = profile.organization[1]
         j.fail(f"{profile.path} has the same RegisteredName {profile.name!r}, organization "

@@ -160,6 +160,26 @@ class Profiles(Schema):
                     p.unique_label = f"{p.base_label} ({self._organization_text(p)}, {iid})"
         return sorted(profiles, key=lambda p: (p.label.lower(), str(p.path)))
 
+    def profiles_with_triple(self, triple) -> list:
+        """The registered profiles whose (name, organization, version) is
+        ``triple``, in :attr:`all_profiles`' order: RP-3's twins, found by an
+        index rather than a scan of every profile per profile."""
+        index = self.derived(("profiles by triple",), self._triple_index)
+        try:
+            return index.get(triple, [])
+        except TypeError:  # a value a defective server sent as an array: no index
+            return [p for p in self.all_profiles
+                    if (p.name, p.organization, p.version) == triple]
+
+    def _triple_index(self):
+        out = {}
+        for p in self.all_profiles:
+            try:
+                out.setdefault((p.name, p.organization, p.version), []).append(p)
+            except TypeError:  # unhashable (an array value): found by the scan above
+                continue
+        return out
+
     def _organization_text(self, profile):
         org = profile.instance.get("RegisteredOrganization")
         if org == ORG_OTHER:
@@ -241,11 +261,13 @@ class Profiles(Schema):
 
     @cached_property
     def reference_links(self) -> list:
-        """[RefLink] of every CIM_ReferencedProfile instance."""
+        """[RefLink] of every CIM_ReferencedProfile instance, in the order of
+        their paths (a server returns them in any order: the operations the
+        links lead to, and the messages, do not change with it)."""
         out = self.referenced_profiles
         links = []
         ns = self.interop_ns
-        for inst in (out.value or []) if out.ok else []:
+        for inst in sorted(out.value or [], key=lambda i: str(i.path)) if out.ok else []:
             ante, dep = inst.get("Antecedent"), inst.get("Dependent")
             ante = with_namespace(ante, ns) if isinstance(ante, CIMInstanceName) else None
             dep = with_namespace(dep, ns) if isinstance(dep, CIMInstanceName) else None
