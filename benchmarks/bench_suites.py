@@ -20,7 +20,9 @@ is x4.4 (PASS/FAIL).
 
 A last row scales the profiles alone: an interop namespace of 25 and of 100
 plain registered profiles (no associations, no elements), the run timed in
-this process (the best of three), with the same x4.4 bound for x4 profiles.
+this process (the best of three), with the same x4.4 bound for x4 profiles,
+judged on CPU time (the mock runs in this process; the wall clock of a
+shared machine moves with other processes' load).
 
 The property-based checks run with the ``ci`` hypothesis profile
 (derandomized: every run of this script draws the same examples).
@@ -123,25 +125,31 @@ def measure_plain(count, folder, repeat=PLAIN_REPEAT):
     profiles."""
     mof = Path(folder) / f"plain_{count}.mof"
     mof.write_text(plain_profiles_mof(count), encoding="utf-8")
-    best = None
+    best = cpu = None
     for _ in range(repeat):
         target = open_target(TargetOptions(mock_mof=[str(mof)]))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results, _obs = run_catalog(target=target)
-        seconds = time.perf_counter() - t0
+        seconds, used = time.perf_counter() - t0, time.process_time() - c0
         best = seconds if best is None else min(best, seconds)
+        cpu = used if cpu is None else min(cpu, used)
     failing = sorted(rid for rid in catalog() if results.overall(rid) in ("fail", "error"))
-    return {"profiles": count, "run": best, "ops": len(target.calls), "failing": failing}
+    return {"profiles": count, "run": best, "cpu": cpu, "ops": len(target.calls),
+            "failing": failing}
 
 
 def plain_growth(first, last):
     """(text, passed) of the profiles-alone series."""
     factor = last["profiles"] / first["profiles"]
     bound = GROWTH_BOUND * factor / 4
-    ratio = last["run"] / first["run"]
+    # judged on CPU time: the embedded mock runs in this process, so CPU time
+    # is the whole run's work, and other processes on the machine (a shared
+    # CI runner) do not move it as they move the wall clock
+    ratio = last["cpu"] / first["cpu"]
     ok = ratio <= bound
     return (f"{first['profiles']} -> {last['profiles']} plain profiles: profiles x{factor:.2f}, "
-            f"run time x{ratio:.2f} (bound x{bound:.2f}) {'PASS' if ok else 'FAIL'}; "
+            f"CPU time x{ratio:.2f} (bound x{bound:.2f}) {'PASS' if ok else 'FAIL'}; "
+            f"wall time x{last['run'] / first['run']:.2f}; "
             f"operations x{last['ops'] / first['ops']:.2f}", ok)
 
 
@@ -207,12 +215,13 @@ def main(argv=None):
                   f"{row['run']:7.2f}s  {row['total_ops']:7d}  "
                   f"{row['total_ops'] / row['elements']:8.3f}  {row['bad']}{note}", flush=True)
         plain = [measure_plain(n, folder) for n in PLAIN_PROFILES]
-        print(f"\n{'profiles':>9}  {'run':>8}  {'ops':>7}  (plain registered profiles, no "
-              "associations)")
+        print(f"\n{'profiles':>9}  {'run':>8}  {'cpu':>8}  {'ops':>7}  (plain registered "
+              "profiles, no associations)")
         for row in plain:
             # RP-8 and NS-1 fail by the MOF's design: no DMTF Profile Registration
             # profile, root/interop
-            print(f"{row['profiles']:>9}  {row['run']:7.2f}s  {row['ops']:7d}  failing: "
+            print(f"{row['profiles']:>9}  {row['run']:7.2f}s  {row['cpu']:7.2f}s  "
+                  f"{row['ops']:7d}  failing: "
                   f"{', '.join(row['failing']) or 'none'}", flush=True)
     ids = ["discovery"] + list(catalog())
     print("\noperations per requirement")
