@@ -57,8 +57,8 @@ def lines_of(doc, requirements=None):
                 line = evidence_commands(doc, doc["target"], ev)["command"]
                 if not line or not line.startswith("pywbemcli "):
                     continue
-                pulls = []
-                for nxt in evidence[i + 1:]:
+                pulls = []  # the Pull* operations that continued an Open* (next to it)
+                for nxt in evidence[i + 1:] if ev["operation"].startswith("Open") else []:
                     if not nxt["operation"].startswith("Pull"):
                         break
                     pulls.append(nxt["result"])
