@@ -68,6 +68,8 @@ def test_serve_with_credentials_and_own_mof(tmp_path):
     (["--user", "bob"], "--user needs --password-env"),
     (["--user", "bob", "--password-env", "WBEMCONFORM_UNSET_VAR"], "the variable is not set"),
     (["--fault", "nonsense"], "cannot serve"),
+    (["--quirk", "nonsense"], "--quirk nonsense: no such mock quirk; known: assocclass-exact, "
+                              "pull-ignores-assocclass, result-class-ignored, role-ignored"),
     # a password nobody is asked for: the server would run without authentication
     (["--password-env", "WBEMCONFORM_PW"], "--password-env WBEMCONFORM_PW needs --user"),
     (["--user", "bob", "--password-env", "WBEMCONFORM_EMPTY"],
@@ -113,6 +115,21 @@ def test_serve_read_only():
                                   for p in conn.EnumerateInstances("CIM_RegisteredProfile")}
     finally:
         stop(proc)
+
+
+def test_serve_with_a_quirk():
+    """--quirk seeds a CIMOM defect (a negative control served): role-ignored
+    answers an unknown Role as if no Role were given."""
+    profile = pywbem.CIMInstanceName("ProcessProfile", {"InstanceID": "Process"},
+                                     namespace="root/interop")
+    for quirk, found in ((["--quirk", "role-ignored"], True), ([], False)):
+        proc, url = start("--read-only", *quirk)
+        try:
+            conn = pywbem.WBEMConnection(url, default_namespace="root/interop", timeout=10)
+            assert bool(conn.AssociatorNames(profile, ResultClass="Win32_Process",
+                                             Role="NoSuchRole")) is found
+        finally:
+            stop(proc)
 
 
 def test_fault_help_lists_the_fault_kinds():

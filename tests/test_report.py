@@ -396,33 +396,72 @@ def test_pywbemcli_commands_for_url_targets():
     url = "https://srv:5989"
     path = 'root/interop:ZooProcessProfile.InstanceID="Zoo:Process"'
     cases = [
+        # a list-returning operation says --use-pull: "no" for the classic one,
+        # "yes" for the pull one (pywbemcli's default picks pull where it can)
         ({"operation": "AssociatorNames", "arguments": {
             "arg0": path, "AssocClass": "X_ECTP", "ResultClass": "Win32_Process"}},
-         (f"pywbemcli -s {url} instance associators '{path}' --ac X_ECTP --rc Win32_Process "
-          "--names-only")),
+         (f"pywbemcli -s {url} --use-pull no instance associators '{path}' --ac X_ECTP "
+          "--rc Win32_Process --names-only")),
+        ({"operation": "OpenAssociatorInstancePaths", "arguments": {
+            "arg0": path, "AssocClass": "X_ECTP", "ResultClass": "Win32_Process",
+            "MaxObjectCount": 1000}},
+         (f"pywbemcli -s {url} --use-pull yes instance associators '{path}' --ac X_ECTP "
+          "--rc Win32_Process --names-only")),
         ({"operation": "References", "arguments": {"arg0": path, "ResultClass": "X_ECTP",
                                                    "Role": "ConformantStandard"}},
-         f"pywbemcli -s {url} instance references '{path}' --rc X_ECTP -r ConformantStandard"),
+         f"pywbemcli -s {url} --use-pull no instance references '{path}' --rc X_ECTP "
+         "-r ConformantStandard"),
+        ({"operation": "OpenReferenceInstancePaths", "arguments": {"arg0": path,
+                                                                   "Role": "X"}},
+         f"pywbemcli -s {url} --use-pull yes instance references '{path}' -r X --names-only"),
+        # one object: no pull counterpart; a path's namespace is where it goes
         ({"operation": "GetInstance", "arguments": {"arg0": path}},
          f"pywbemcli -s {url} instance get '{path}'"),
+        # a path without a namespace goes to the connection's: the interop namespace
+        ({"operation": "GetInstance", "arguments": {"arg0": 'P.InstanceID="p"'}},
+         f"pywbemcli -s {url} instance get 'P.InstanceID=\"p\"' --namespace root/interop"),
         ({"operation": "EnumerateInstances", "arguments": {
             "arg0": "CIM_RegisteredProfile", "namespace": "root/interop",
             "DeepInheritance": True}},
-         f"pywbemcli -s {url} instance enumerate CIM_RegisteredProfile --di -n root/interop"),
+         f"pywbemcli -s {url} --use-pull no instance enumerate CIM_RegisteredProfile --di "
+         "--namespace root/interop"),
         ({"operation": "EnumerateInstanceNames", "arguments": {
             "arg0": "X_ECTP", "namespace": "root/cimv2"}},
-         f"pywbemcli -s {url} instance enumerate X_ECTP --names-only -n root/cimv2"),
+         f"pywbemcli -s {url} --use-pull no instance enumerate X_ECTP --names-only "
+         "--namespace root/cimv2"),
+        ({"operation": "OpenEnumerateInstancePaths", "arguments": {
+            "arg0": "X_ECTP", "namespace": "root/cimv2", "MaxObjectCount": 1000}},
+         f"pywbemcli -s {url} --use-pull yes instance enumerate X_ECTP --names-only "
+         "--namespace root/cimv2"),
         ({"operation": "GetClass", "arguments": {
             "arg0": "X_ECTP", "namespace": "root/interop", "LocalOnly": False,
             "IncludeQualifiers": True}},
-         f"pywbemcli -s {url} class get X_ECTP -n root/interop"),
+         f"pywbemcli -s {url} class get X_ECTP --namespace root/interop"),
+        ({"operation": "EnumerateClassNames", "arguments": {
+            "namespace": "root/interop", "ClassName": "CIM_ElementConformsToProfile",
+            "DeepInheritance": True}},
+         f"pywbemcli -s {url} class enumerate CIM_ElementConformsToProfile --names-only --di "
+         "--namespace root/interop"),
+        ({"operation": "InvokeMethod", "arguments": {"arg0": "GetCentralInstances",
+                                                     "arg1": path}},
+         f"pywbemcli -s {url} instance invokemethod '{path}' GetCentralInstances"),
+        # pywbemcli's instance query fails on pywbem's IterQueryInstances answer
         ({"operation": "ExecQuery", "arguments": {
-            "arg0": "WQL", "arg1": "SELECT * FROM X_ECTP", "namespace": "root/cimv2"}},
-         f"pywbemcli -s {url} instance query 'SELECT * FROM X_ECTP' --ql WQL -n root/cimv2"),
+            "arg0": "WQL", "arg1": "SELECT * FROM X_ECTP", "namespace": "root/cimv2"}}, None),
         ({"operation": "CreateInstance", "arguments": {"arg0": "instance of X {...}"}}, None),
+        ({"operation": "PullInstancePaths", "arguments": {"arg0": "ctx"}}, None),
     ]
     for evidence, expected in cases:
         assert pywbemcli_command(url, evidence) == expected
+    # the run's user (pywbemcli asks for the password), TLS options and interop
+    # namespace; never a password, not even one in the URL
+    options = {"--wbem-url": url, "--wbem-user": "op", "--wbem-ca-certs": "/ca.pem",
+               "--wbem-interop-namespace": "interop"}
+    assert pywbemcli_command("https://op:s3cret@srv:5989", {
+        "operation": "GetInstance", "arguments": {"arg0": 'P.InstanceID="p"'}}, options) == \
+        (f"pywbemcli -s {url} -u op --ca-certs /ca.pem instance get 'P.InstanceID=\"p\"' "
+         "--namespace interop")
+    assert "--no-verify" in pywbemcli_command(url, cases[0][0], {"--wbem-no-verify": True})
 
 
 def test_url_target_report_has_pywbemcli_reproduction_and_caps_evidence():
@@ -436,7 +475,7 @@ def test_url_target_report_has_pywbemcli_reproduction_and_caps_evidence():
     doc["target"] = "https://user:pw@srv.example:5989"  # a second line of defence
     html = render_report(doc)
     assert "user:pw" not in html
-    assert ("pywbemcli -s https://srv.example:5989 instance associators "
+    assert ("pywbemcli -s https://srv.example:5989 --use-pull no instance associators "
             "&#39;root/interop:P.InstanceID=&#34;p&#34;&#39; --ac X_ECTP --rc C0 "
             "--names-only") in html
     assert "--wbem-url https://srv.example:5989" in html

@@ -125,7 +125,8 @@ def test_cimxml_evidence_keeps_its_pywbemcli_lines():
                options={"--wbem-url": "https://h:5989"})
     ev = doc["requirements"]["TR-1"]["subjects"]["Fan -> root/omi:CIM_Fan"]["evidence"][0]
     cmds = evidence_commands(doc, "https://h:5989", ev)
-    assert cmds["command"].startswith("pywbemcli -s https://h:5989 instance associators")
+    assert cmds["command"].startswith("pywbemcli -s https://h:5989 --use-pull no "
+                                      "instance associators")
     assert cmds["curl"] is None
     page = render_report(doc)
     assert "pywbemcli -s https://h:5989" in html.unescape(page)

@@ -8,7 +8,7 @@
                       [--user U --password-env VAR [--auth basic,ntlm]]
                       [--certfile C [--keyfile K]]
                       [--schema ZIP] [--read-only] [--allow-unauthenticated-remote]
-                      [--fault SPEC]
+                      [--fault SPEC] [--quirk NAME ...]
 
 ``check`` runs the installed conformance suites through pytest (results in
 reports/ unless told otherwise). ``report`` renders the HTML report of saved
@@ -128,7 +128,16 @@ def _parser():
                      help="misbehave on purpose, for testing clients; KIND is one of: "
                           + "; ".join(f"{kind}: {what}" for kind, what in _fault_help().items())
                           + "; after:N: lets the first N requests through first")
+    srv.add_argument("--quirk", metavar="NAME", action="append", default=[],
+                     help="switch on a seeded CIMOM defect, for negative controls "
+                          "(repeatable); NAME is one of: "
+                          + "; ".join(f"{name}: {what}" for name, what in _quirk_help().items()))
     return parser
+
+
+def _quirk_help():
+    from .mock.broker import QUIRKS
+    return QUIRKS
 
 
 def _fault_help():
@@ -181,11 +190,16 @@ def _serve(args):
     for path in args.mof:
         if not Path(path).is_file():
             raise _Fail(f"--mof {path}: no such file")
+    unknown = sorted(set(args.quirk) - set(_quirk_help()))
+    if unknown:
+        raise _Fail(f"--quirk {unknown[0]}: no such mock quirk; known: "
+                    + ", ".join(sorted(_quirk_help())))
     try:
         providers = load_mock_providers(args.provider)
         if args.schema and not Path(args.schema).exists():
             raise _Fail(f"--schema {args.schema}: no such file or folder")
-        conn = connect(args.mof or None, providers=providers, schema=args.schema)
+        conn = connect(args.mof or None, providers=providers, schema=args.schema,
+                       quirks=args.quirk)
     except (MofLoadError, TargetSetupError) as exc:
         raise _Fail(str(exc)) from None
     try:
@@ -199,7 +213,8 @@ def _serve(args):
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    mode = "read-only, " if args.read_only else ""
+    mode = ("read-only, " if args.read_only else "") + \
+        "".join(f"quirk {q}, " for q in dict.fromkeys(args.quirk))
     print(f"wbemconform: serving the mock at {server.url} ({mode}interop namespace "
           f"root/interop; WS-Management at {server.url}{WSMAN_PREFIX}"
           f"{' (' + ', '.join(schemes) + ')' if args.user else ''}); Ctrl-C stops", flush=True)

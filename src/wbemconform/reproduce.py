@@ -30,70 +30,143 @@ def is_url(target):
 _ASSOC_OPTS = (("AssocClass", "--ac"), ("ResultClass", "--rc"), ("Role", "-r"),
                ("ResultRole", "--rr"))
 _REF_OPTS = (("ResultClass", "--rc"), ("Role", "-r"))
-# operation -> (pywbemcli command words, names-only, options)
+# operation -> (pywbemcli command words, names-only, options, --use-pull): pywbemcli
+# issues a pull operation (Open*, then Pull*) or its classic counterpart for one
+# command as its general option --use-pull says; its default, "either", picks the
+# pull operation wherever the server has it. So the line of an Open* operation
+# says "yes" (and fails where the server has no pull operations, as the suite's
+# own call did) and the line of a classic operation that returns a list says
+# "no"; an operation that returns one object (or none) has no pull counterpart.
+# ExecQuery and OpenQueryInstances have none: pywbemcli's "instance query"
+# (pywbemtools 1.3.1 with pywbem 1.9) sends the query, then fails on what
+# IterQueryInstances returns (TypeError, a traceback) whatever --use-pull says.
 _PYWBEMCLI = {
-    "AssociatorNames": ("instance associators", True, _ASSOC_OPTS),
-    "OpenAssociatorInstancePaths": ("instance associators", True, _ASSOC_OPTS),
-    "Associators": ("instance associators", False, _ASSOC_OPTS),
-    "OpenAssociatorInstances": ("instance associators", False, _ASSOC_OPTS),
-    "ReferenceNames": ("instance references", True, _REF_OPTS),
-    "OpenReferenceInstancePaths": ("instance references", True, _REF_OPTS),
-    "References": ("instance references", False, _REF_OPTS),
-    "OpenReferenceInstances": ("instance references", False, _REF_OPTS),
-    "GetInstance": ("instance get", False, ()),
-    "DeleteInstance": ("instance delete", False, ()),
-    "EnumerateInstances": ("instance enumerate", False, ()),
-    "OpenEnumerateInstances": ("instance enumerate", False, ()),
-    "EnumerateInstanceNames": ("instance enumerate", True, ()),
-    "OpenEnumerateInstancePaths": ("instance enumerate", True, ()),
-    "GetClass": ("class get", False, ()),
-    "ExecQuery": ("instance query", False, ()),
+    "AssociatorNames": ("instance associators", True, _ASSOC_OPTS, "no"),
+    "OpenAssociatorInstancePaths": ("instance associators", True, _ASSOC_OPTS, "yes"),
+    "Associators": ("instance associators", False, _ASSOC_OPTS, "no"),
+    "OpenAssociatorInstances": ("instance associators", False, _ASSOC_OPTS, "yes"),
+    "ReferenceNames": ("instance references", True, _REF_OPTS, "no"),
+    "OpenReferenceInstancePaths": ("instance references", True, _REF_OPTS, "yes"),
+    "References": ("instance references", False, _REF_OPTS, "no"),
+    "OpenReferenceInstances": ("instance references", False, _REF_OPTS, "yes"),
+    "EnumerateInstances": ("instance enumerate", False, (), "no"),
+    "OpenEnumerateInstances": ("instance enumerate", False, (), "yes"),
+    "EnumerateInstanceNames": ("instance enumerate", True, (), "no"),
+    "OpenEnumerateInstancePaths": ("instance enumerate", True, (), "yes"),
+    "GetInstance": ("instance get", False, (), None),
+    "DeleteInstance": ("instance delete", False, (), None),
+    "GetClass": ("class get", False, (), None),
+    "EnumerateClasses": ("class enumerate", False, (), None),
+    "EnumerateClassNames": ("class enumerate", True, (), None),
+    "InvokeMethod": (None, False, (), None),  # instance or class invokemethod
 }
+#: operations whose object is a class name ("ns:Class" when namespaced)
 _CLASS_OPS = {"EnumerateInstances", "OpenEnumerateInstances", "EnumerateInstanceNames",
-              "OpenEnumerateInstancePaths", "GetClass"}
+              "OpenEnumerateInstancePaths", "GetClass", "EnumerateClasses",
+              "EnumerateClassNames"}
 _OBJECT_ARGS = ("arg0", "ObjectName", "InstanceName", "ClassName")
+#: the namespace a CIM-XML target's connection uses when an operation names none
+#: (targets/cimxml.py): the interop namespace given, else root/interop
+DEFAULT_NAMESPACE = "root/interop"
 
 
-def pywbemcli_command(server, evidence):
+def _general_options(server, options):
+    """pywbemcli's general options for the run's server: the URL (no user
+    name or password in it), the user (pywbemcli asks for the password) and
+    the TLS options the run had."""
+    from .options import CA_CERTS, NO_VERIFY, USER, redact_url
+    cmd = ["pywbemcli", "-s", redact_url(server)]
+    if options.get(USER):
+        cmd += ["-u", str(options[USER])]
+    if options.get(NO_VERIFY):
+        cmd.append("--no-verify")
+    elif options.get(CA_CERTS):
+        cmd += ["--ca-certs", str(options[CA_CERTS])]
+    return cmd
+
+
+def _path_namespace(text):
+    """The namespace an instance path's text names, or None (a class name,
+    or a path without one)."""
+    path = _path(text)
+    return path.namespace if path is not None else None
+
+
+def _invokemethod(args):
+    """(words, object, extra options, namespace of a class) of pywbemcli's
+    instance/class invokemethod for an InvokeMethod evidence, or None."""
+    method = args.get("arg0") or args.get("MethodName")
+    obj = args.get("arg1") or args.get("ObjectName")
+    rest = {k: v for k, v in args.items()
+            if k not in ("arg0", "arg1", "MethodName", "ObjectName", "namespace")}
+    if not method or not obj or any(k.startswith("arg") or k == "Params" for k in rest):
+        return None
+    params = []
+    for name, value in rest.items():  # keyword parameters: scalars only
+        if isinstance(value, (dict, list)):
+            return None
+        text = {True: "true", False: "false"}.get(value, value) \
+            if isinstance(value, bool) else value
+        params += ["-p", f"{name}={text}"]
+    if _path(obj) is not None:
+        return ["instance", "invokemethod"], str(obj), [str(method), *params], None
+    prefix, _, cls = str(obj).rpartition(":")  # "ns:Class" (a CIMClassName's text)
+    return (["class", "invokemethod"], cls, [str(method), *params],
+            re.sub(r"^//[^/]*/", "", prefix) or None)
+
+
+def pywbemcli_command(server, evidence, options=None):
     """The pywbemcli command line that issues the evidence's operation against
-    ``server`` (a URL), or None when pywbemcli has no equivalent."""
+    ``server`` (a URL) as the suite issued it -- the pull operation or the
+    classic one (``--use-pull``), in the namespace it was sent to -- or None
+    when pywbemcli has no equivalent. ``options``: the run's recorded options
+    (the JSON document's ``options``): the user name, the TLS options and the
+    interop namespace. No password: pywbemcli asks for it."""
+    from .options import INTEROP
     op = evidence.get("operation")
     if op not in _PYWBEMCLI:
         return None
-    words, names_only, options = _PYWBEMCLI[op]
+    options = options or {}
+    words, names_only, opts, pull = _PYWBEMCLI[op]
     args = dict(evidence.get("arguments") or {})
     ns = args.get("namespace")
-    if op == "ExecQuery":
-        ql, query = args.get("arg0") or args.get("QueryLanguage"), \
-            args.get("arg1") or args.get("Query")
-        if not query:
+    extra = []
+    if op == "InvokeMethod":
+        found = _invokemethod(args)
+        if found is None:
             return None
-        cmd = ["pywbemcli", "-s", server, *words.split(), str(query)]
-        if ql:
-            cmd += ["--ql", str(ql)]
+        words, obj, extra, class_ns = found
+        ns = ns or class_ns
     else:
+        words = words.split()
         obj = next((str(args[k]) for k in _OBJECT_ARGS if args.get(k)), None)
-        if not obj:
+        if not obj and op not in ("EnumerateClasses", "EnumerateClassNames"):
             return None
-        if op in _CLASS_OPS and ":" in obj:  # "ns:Class" (a CIMClassName's text)
+        if obj and op in _CLASS_OPS and ":" in obj:  # "ns:Class" (a CIMClassName's text)
             prefix, _, obj = obj.rpartition(":")
             ns = ns or re.sub(r"^//[^/]*/", "", prefix)
-        cmd = ["pywbemcli", "-s", server, *words.split(), obj]
-        for arg, opt in options:
+        for arg, opt in opts:
             if args.get(arg):
-                cmd += [opt, str(args[arg])]
+                extra += [opt, str(args[arg])]
         if names_only:
-            cmd.append("--names-only")
-        if op in ("EnumerateInstances", "OpenEnumerateInstances") and \
-                args.get("DeepInheritance") is True:
-            cmd.append("--di")
-        if op == "GetClass":
+            extra.append("--names-only")
+        if op in ("EnumerateInstances", "OpenEnumerateInstances", "EnumerateClasses",
+                  "EnumerateClassNames") and args.get("DeepInheritance") is True:
+            extra.append("--di")
+        if op in ("GetClass", "EnumerateClasses"):
             if args.get("LocalOnly") is True:
-                cmd.append("--lo")
+                extra.append("--lo")
             if args.get("IncludeQualifiers") is False:
-                cmd.append("--nq")
-    if ns:
-        cmd += ["-n", str(ns)]
+                extra.append("--nq")
+    cmd = _general_options(server, options)
+    if pull:
+        cmd += ["--use-pull", pull]
+    cmd += [*words, *([obj] if obj else []), *extra]
+    # an instance path that names its namespace is sent there (pywbemcli refuses
+    # --namespace beside it); otherwise the namespace sent, else the connection's
+    if not (obj and words[0] == "instance" and op not in _CLASS_OPS and
+            _path_namespace(obj)):
+        cmd += ["--namespace", str(ns or options.get(INTEROP) or DEFAULT_NAMESPACE)]
     return shlex.join(cmd)
 
 
@@ -322,5 +395,6 @@ def evidence_commands(doc, target, evidence):
     if protocol_of(doc) == WSMAN:
         return {"command": powershell_command(doc, evidence) if is_winrm(doc) else None,
                 "curl": curl_command(doc, evidence), "envelope": evidence.get("envelope")}
-    return {"command": pywbemcli_command(target, evidence) if is_url(target) else None,
+    return {"command": pywbemcli_command(target, evidence, doc.get("options"))
+            if is_url(target) else None,
             "curl": None, "envelope": None}

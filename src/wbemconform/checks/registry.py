@@ -51,22 +51,30 @@ class Judge:
         if seen is not None:  # the engine keeps these findings if the check crashes
             seen.append(self)
 
+    @staticmethod
+    def _calls(out):
+        """The calls of an outcome: every call of a pull sequence (the Open*
+        and the Pull* operations that continued it, in order: a report shows
+        them together), else its one call."""
+        calls = getattr(out, "calls", None)
+        return list(calls) if calls else [getattr(out, "call", out)]
+
     def see(self, *outcomes):
         for out in outcomes:
-            call = getattr(out, "call", out)
-            if call is not None and id(call) not in self._seen:
-                self._seen.add(id(call))
-                self.evidence.append(call)
+            for call in self._calls(out):
+                if call is not None and id(call) not in self._seen:
+                    self._seen.add(id(call))
+                    self.evidence.append(call)
         return self
 
     def fail(self, message, *outcomes):
         self.problems.append(message)
         self.see(*outcomes)
         for out in outcomes:
-            call = getattr(out, "call", out)
-            if call is not None and id(call) not in self._decided:
-                self._decided.add(id(call))
-                self._decisive.append(call)
+            for call in self._calls(out):
+                if call is not None and id(call) not in self._decided:
+                    self._decided.add(id(call))
+                    self._decisive.append(call)
         return self
 
     def examined(self, what, n=1):
