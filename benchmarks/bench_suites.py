@@ -62,7 +62,7 @@ DEFAULT_SIZES = [(1, 2500), (1, 5000), (1, 10000), (50, 50), (50, 200)]
 QUICK_SIZES = [(1, 250), (1, 1000), (10, 25), (10, 100)]
 #: the profiles-alone series: plain registered profiles, no associations
 PLAIN_PROFILES = (25, 100)
-PLAIN_REPEAT = 3
+PLAIN_REPEAT = 7
 
 
 #: what a fresh process runs to time opening a target
