@@ -214,31 +214,10 @@ def _report(args):
     return 0
 
 
-#: where ``wbemconform check`` writes its results unless told otherwise
-CHECK_OUTPUTS = (("--conformance-json", "reports/conformance.json"),
-                 ("--conformance-report", "reports/conformance.html"))
-
-
 def _check(argv):
-    """Run the installed suites through pytest, with the same options as
-    ``pytest --pyargs wbemconform.suites`` (see ``wbemconform check --help``);
-    results go to reports/ unless options say otherwise."""
-    import os
-    from importlib import resources
-
-    import pytest
-
-    suites = str(resources.files("wbemconform.suites"))
-    args = list(argv)
-    for option, default in CHECK_OUTPUTS:
-        if not any(a == option or a.startswith(option + "=") for a in args):
-            args += [option, default]
-    # the suites' own configuration, not whatever pytest.ini the current folder has
-    # (this module imported the package already: pytest cannot rewrite its asserts,
-    # and there are none to rewrite)
-    return int(pytest.main([suites, "-c", os.devnull, "--rootdir", suites,
-                            "-p", "no:cacheprovider",
-                            "-W", "ignore::pytest.PytestAssertRewriteWarning", *args]))
+    """``wbemconform check``: see wbemconform.cli_check."""
+    from .cli_check import main as check
+    return check(argv)
 
 
 def _version():
