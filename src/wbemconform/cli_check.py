@@ -301,8 +301,11 @@ def main(argv) -> int:
             return int(_pytest(["--help"]))
         values = given
         if given.get(_dest(CONFIG)) or given.get(_dest(TARGET)):
-            from .config_file import configured
-            values = configured(given, parse=lambda args: vars(parser().parse_args(args)))
+            from .config_file import ConfigError, configured
+            try:
+                values = configured(given, parse=lambda args: vars(parser().parse_args(args)))
+            except ConfigError as exc:
+                raise Usage(str(exc)) from None
         files = outputs(values)
         secret = password(values)
     except Usage as exc:
