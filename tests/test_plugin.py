@@ -123,7 +123,7 @@ def test_yaml_waivers_and_bad_waiver_files(pytester, tmp_path):
 def test_junit_carries_requirement_and_subject(pytester, tmp_path):
     junit = tmp_path / "junit.xml"
     result = run_suites(pytester, "--junitxml", junit, "-k", "forward_traversal")
-    assert result.ret == 1  # a partial run (-k) is aborted, and JUnit says so
+    assert result.ret == 2  # a partial run (-k) is aborted, and JUnit says so
     xml = junit.read_text()
     assert '<property name="wbemconform_gate" value="aborted"' in xml
     assert '<property name="requirement" value="TR-1"' in xml
