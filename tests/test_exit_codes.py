@@ -146,3 +146,16 @@ def test_a_signal_is_2_without_a_hypothesis_dump(tmp_path, sig):
     assert doc["gate"]["status"] == "aborted"
     assert "explicit example" not in out and "Traceback" not in out, out[-3000:]
     assert len(out.encode()) < 6000 or "conformance gate: ABORTED" in out
+
+
+def test_the_readme_table_gives_each_gate_status_its_exit_status():
+    text = (REPO / "README.md").read_text()
+    table = text[text.index("| how the run ends | exit status |"):]
+    rows = [line.split(" | ") for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert len(rows) >= 12
+    want = {"`passed`": "0", "`failed`": "1", "`aborted`": "2"}
+    for row in rows:
+        status, gate = row[1], row[2].split(" ")[0].rstrip(",")
+        if "pytest's" in status or "signal's" in status:
+            continue  # pytest's own parsing; a kill -9 leaves the signal's status
+        assert status.split(" ")[0] == want[gate], row
