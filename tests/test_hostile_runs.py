@@ -328,8 +328,10 @@ def test_s2_a_waiver_covers_only_the_subject_it_names(tmp_path):
                          ids=["x", "maxfail", "stepwise", "k", "m", "deselect"])
 def test_s3_a_run_that_judged_less_than_its_plan_is_aborted(tmp_path, args):
     """With a SHOULD failure first (EC-2), -x used to stop before the rest and
-    say PASSED; a deselected part of the catalog was never judged either."""
-    status, out, _ = suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, *args,
+    say PASSED; a deselected part of the catalog was never judged either.
+    (--conformance-strict: a SHOULD failure is a failed test, which -x stops on.)"""
+    status, out, _ = suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, "--conformance-strict",
+                            *args,
                             cache=tmp_path / "cache" if args == ["--sw"] else None)
     doc = doc_of(tmp_path)
     assert doc["gate"]["status"] == "aborted", doc["gate"]
@@ -341,9 +343,11 @@ def test_s3_a_run_that_judged_less_than_its_plan_is_aborted(tmp_path, args):
 
 def test_s3_last_failed_is_a_partial_run(tmp_path):
     cache = tmp_path / "cache"
-    suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, cache=cache)
+    strict = "--conformance-strict"  # EC-2's failure is a failed test, for --lf to rerun
+    suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, strict, cache=cache)
     assert doc_of(tmp_path)["gate"]["status"] == "passed"  # EC-2 is SHOULD
-    status, out, _ = suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, "--lf", cache=cache)
+    status, out, _ = suites(tmp_path, "--wbem-mock-mof", SHOULD_ONLY, strict, "--lf",
+                            cache=cache)
     doc = doc_of(tmp_path)
     assert doc["gate"]["status"] == "aborted" and status != 0
     assert "deselected" in doc["gate"]["reasons"][0] or "not collected" in \

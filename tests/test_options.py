@@ -25,7 +25,7 @@ def test_every_target_option_field_has_one_row():
 def test_rows_are_distinct_and_their_kinds_known():
     names = [row.name for row in options.TABLE]
     assert len(names) == len(set(names))
-    for row in options.TABLE:
+    for row in options.PYTEST_TABLE:  # the plugin's rows; the command's own may differ
         assert row.name.startswith(("--wbem-", "--conformance-")), row.name
         assert set(row.kinds) <= set(options.KINDS), row
         assert row.dest == row.name[2:].replace("-", "_")
@@ -38,16 +38,18 @@ def test_kinds_name_the_options_the_plugin_and_report_treat_apart():
     assert set(options.by_kind("path")) == {
         options.CA_CERTS, options.MOCK_MOF, options.MOCK_SCHEMA, options.OPERATION_LOG,
         options.JSON, options.REPORT, options.WAIVERS, options.PROFILE_DEFS,
-        options.MOCK_INCLUDE_ROOT}
+        options.MOCK_INCLUDE_ROOT, options.CONFIG, options.RESULTS_DIR}
     assert options.by_kind("secret") == (options.PASSWORD,)
     assert set(options.by_kind("output")) == {options.JSON, options.REPORT, options.WAIVERS,
-                                              options.OPERATION_LOG}
+                                              options.OPERATION_LOG, options.STRICT,
+                                              options.RESULTS_DIR}
 
 
 def test_the_plugin_declares_exactly_the_table(pytestconfig):
     declared = pytestconfig._parser.getgroup("wbemconform").options
-    assert [o.names()[0] for o in declared] == [row.name for row in options.TABLE]
-    for action, row in zip(declared, options.TABLE):
+    assert [o.names()[0] for o in declared] == [row.name for row in options.PYTEST_TABLE]
+    assert {row.scope for row in options.TABLE if row not in options.PYTEST_TABLE} == {"check"}
+    for action, row in zip(declared, options.PYTEST_TABLE):
         assert action.attrs()["help"] == row.help
         assert action.default == row.argparse_default
 

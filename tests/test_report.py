@@ -364,7 +364,7 @@ def test_password_never_in_report_json_junit_or_output(pytester, tmp_path, monke
 def test_report_only_option_writes_the_report_without_json(tmp_path):
     html = tmp_path / "only.html"
     res = run_suites("--conformance-report", html, "-k", "forward_traversal")
-    assert res.returncode == 1, res.stdout[-2000:]  # -k: a partial run is aborted
+    assert res.returncode == 2, res.stdout[-2000:]  # -k: a partial run is aborted
     assert f"report: {html}" in res.stdout.splitlines()
     page = Page(html.read_text())
     assert page.texts["big"].strip() == "ABORTED: no conformance verdict"

@@ -33,7 +33,7 @@ def assert_one_error_line(result, *phrases):
     for phrase in phrases:
         assert phrase in lines[0], lines[0]
     assert "Traceback" not in text
-    assert result.ret == 1
+    assert result.ret == 2  # the target cannot be used: aborted
     return lines[0]
 
 

@@ -1,6 +1,7 @@
 """The ``wbemconform`` command.
 
-    wbemconform check [--wbem-* options] [pytest options]
+    wbemconform check [--config FILE --target NAME] [--wbem-* options] [pytest options]
+    wbemconform requirements [--level MUST] [--flavor wmi] [--grep TEXT] [--json]
     wbemconform --version
     wbemconform report RESULTS.json [-o PATH] [--baseline OLD.json]
     wbemconform topology --from RESULTS.json [-o PATH.svg]
@@ -11,7 +12,9 @@
                       [--fault SPEC] [--quirk NAME ...]
 
 ``check`` runs the installed conformance suites through pytest (results in
-reports/ unless told otherwise). ``report`` renders the HTML report of saved
+reports/ unless told otherwise; see wbemconform.cli_check: its exit status is
+the gate's, passed 0, failed 1, aborted 2). ``requirements`` lists the
+catalog. ``report`` renders the HTML report of saved
 ``--conformance-json`` results (default output: RESULTS with an .html suffix). ``serve`` serves the embedded
 mock (the example profiles, or the schema plus the given MOF) as a WBEM
 server speaking CIM-XML, and WS-Management at /wsman, on loopback unless
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +75,19 @@ def _parser():
         description="Run the conformance suites: wbemconform check [--wbem-url URL ...] "
                     "[pytest options]. Results: reports/conformance.json and .html unless "
                     "--conformance-json / --conformance-report say otherwise.")
+    req = sub.add_parser(
+        "requirements", help="list the requirement catalog (what check judges)",
+        description="List the requirement catalog: id, level, flavor, subject, statement, "
+                    "source.")
+    req.add_argument("--level", choices=("MUST", "SHOULD", "MAY"), type=str.upper,
+                     help="only requirements of this level (on a target of --flavor, where "
+                          "given)")
+    req.add_argument("--flavor", choices=("dmtf", "wmi"),
+                     help="only those that apply to a target of this flavor (dmtf ones apply "
+                          "to every target), at that flavor's level")
+    req.add_argument("--grep", metavar="TEXT",
+                     help="only those whose id, statement or source contains TEXT (any case)")
+    req.add_argument("--json", action="store_true", help="print JSON (a list of objects)")
     rep = sub.add_parser(
         "report", help="render the HTML conformance report of saved results",
         description="Render the HTML conformance report of results saved with "
@@ -225,6 +242,35 @@ def _serve(args):
     return 0
 
 
+def _requirements(args):
+    from .catalog import catalog
+    rows = []
+    for req in catalog().values():
+        level = req.level_for(args.flavor) if args.flavor else req.level
+        if args.flavor and req.flavor not in ("dmtf", args.flavor):
+            continue
+        if args.level and level != args.level:
+            continue
+        text = f"{req.id} {req.statement} {req.source}".lower()
+        if args.grep and args.grep.lower() not in text:
+            continue
+        rows.append({"id": req.id, "level": level, "flavor": req.flavor,
+                     "subject": req.subject, "statement": req.statement,
+                     "source": req.source, "writes": req.writes,
+                     **({"wmi_level": req.wmi_level} if req.wmi_level else {})})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for row in rows:
+        wmi = f" (wmi: {row['wmi_level']})" if "wmi_level" in row and not args.flavor else ""
+        print(f"{row['id']:6} {row['level']:6} {row['flavor']:4} {row['subject']:11} "
+              f"{row['statement']}{wmi} [{row['source']}]")
+    if not rows:
+        print("wbemconform: no requirement matches", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _report(args):
     from .report import ReportError, write_report
     doc = _load(args.results, "results")
@@ -259,31 +305,10 @@ def _topology(args):
     return 0
 
 
-#: where ``wbemconform check`` writes its results unless told otherwise
-CHECK_OUTPUTS = (("--conformance-json", "reports/conformance.json"),
-                 ("--conformance-report", "reports/conformance.html"))
-
-
 def _check(argv):
-    """Run the installed suites through pytest, with the same options as
-    ``pytest --pyargs wbemconform.suites`` (see ``wbemconform check --help``);
-    results go to reports/ unless options say otherwise."""
-    import os
-    from importlib import resources
-
-    import pytest
-
-    suites = str(resources.files("wbemconform.suites"))
-    args = list(argv)
-    for option, default in CHECK_OUTPUTS:
-        if not any(a == option or a.startswith(option + "=") for a in args):
-            args += [option, default]
-    # the suites' own configuration, not whatever pytest.ini the current folder has
-    # (this module imported the package already: pytest cannot rewrite its asserts,
-    # and there are none to rewrite)
-    return int(pytest.main([suites, "-c", os.devnull, "--rootdir", suites,
-                            "-p", "no:cacheprovider", "-p", "wbemconform.plugin_view",
-                            "-W", "ignore::pytest.PytestAssertRewriteWarning", *args]))
+    """``wbemconform check``: see wbemconform.cli_check."""
+    from .cli_check import main as check
+    return check(argv)
 
 
 def _version():
@@ -306,6 +331,12 @@ def main(argv=None):
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "requirements":
+            try:
+                return _requirements(args)
+            except BrokenPipeError:  # `| head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
         if args.command == "serve":
             return _serve(args)
         if args.command == "topology":

@@ -86,3 +86,22 @@ def load_default(name=None):
     project's own tests (tests/conftest.py), never done by the plugin."""
     register()
     settings.load_profile(PREFIX + choose(name))
+
+
+def use_user_storage(environ=None):
+    """``wbemconform check``: hypothesis keeps what it stores (its example
+    database, its caches of constants and character maps) in the user's cache
+    folder -- ``$XDG_CACHE_HOME/wbemconform/hypothesis``, else
+    ``~/.cache/wbemconform/hypothesis`` -- never in a ``.hypothesis`` folder
+    of the current one; ``$HYPOTHESIS_STORAGE_DIRECTORY``, when set, wins (as
+    in hypothesis). Returns the folder chosen (None: the variable's)."""
+    from pathlib import Path
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+    environ = os.environ if environ is None else environ
+    if environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return None
+    cache = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(cache) / "wbemconform" / "hypothesis"
+    set_hypothesis_home_dir(folder)
+    return folder

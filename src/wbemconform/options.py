@@ -47,7 +47,8 @@ __all__ = ["Secret", "redact_url", "TargetOptions", "OptionError",
            "check_common", "check_positive_seconds", "parse_byte_size",
            "DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_WORKERS", "MAX_TIMEOUT", "KINDS",
            "PROTOCOLS", "AUTH_SCHEMES",
-           "Option", "TABLE", "by_kind", "by_name", "given", "add_options",
+           "Option", "TABLE", "PYTEST_TABLE", "GROUPS", "by_kind", "by_name", "given",
+           "add_options",
            "add_pytest_options", "target_options", "recorded", "reproduce_args",
            "command_args"]
 
@@ -191,9 +192,16 @@ class Option:
     field: str | None = None
     #: given for a target that does not read it (``mock``/``url``): a bad option
     exclusive: bool = True
+    #: "both": pytest's plugin and ``wbemconform check``; "check": only the
+    #: command (choosing a configuration, where results go), not pytest's
+    scope: str = "both"
+    #: the heading ``wbemconform check --help`` lists it under (None: by its kinds)
+    group: str | None = None
 
     def __post_init__(self):
         assert set(self.kinds) <= set(KINDS), self.kinds
+        assert self.scope in ("both", "check"), self.scope
+        assert self.group is None or self.group in GROUPS, self.group
 
     @property
     def dest(self) -> str:
@@ -221,6 +229,11 @@ class Option:
 
 
 _P, _O, _S = ("path",), ("output", "path"), ("secret", "url")
+
+#: the headings of ``wbemconform check --help``, in order (a row without a
+#: group of its own is listed by its kinds: mock, output, url, else "what is checked")
+GROUPS = ("configuration", "target server", "limits", "what is checked", "embedded mock",
+          "results")
 
 URL = "--wbem-url"
 PROTOCOL = "--wbem-protocol"
@@ -252,8 +265,19 @@ OPERATION_LOG = "--wbem-operation-log"
 JSON = "--conformance-json"
 REPORT = "--conformance-report"
 WAIVERS = "--conformance-waivers"
+STRICT = "--conformance-strict"
+RESULTS_DIR = "--conformance-dir"
+CONFIG = "--config"
+TARGET = "--target"
+HELP_PYTEST = "--help-pytest"
 
 TABLE: tuple[Option, ...] = (
+    Option(CONFIG, "read options from FILE: TOML with [target.NAME] tables (option names "
+                   "without --), or pywbemcli's connections file (.yaml); the command line "
+                   "wins", ("path",), metavar="FILE", scope="check", group="configuration"),
+    Option(TARGET, "the named target of --config (without --config: a connection of "
+                   "pywbemcli's connections file, ~/.pywbemcli_connections.yaml)",
+           metavar="NAME", scope="check", group="configuration"),
     Option(URL, "WBEM server to test (http[s]://host[:port]); absent: the embedded mock",
            ("url",), metavar="URL", field="url"),
     Option(PROTOCOL, "how --wbem-url is spoken to: cimxml, wsman (WS-Management), or auto "
@@ -274,17 +298,19 @@ TABLE: tuple[Option, ...] = (
     Option(CA_CERTS, "CA bundle to verify the server with", ("url", "path"), metavar="PATH",
            field="ca_certs"),
     Option(TIMEOUT, "bound on each whole operation: connect, send, receive, parse "
-                    "(default 30)", metavar="SECONDS", default="30", field="timeout"),
+                    "(default 30)", metavar="SECONDS", default="30", field="timeout",
+           group="limits"),
     Option(RUN_TIMEOUT, "bound on the whole run; once spent, nothing more is sent and the "
-                        "run is ABORTED (default: none)", metavar="SECONDS", default=None),
+                        "run is ABORTED (default: none)", metavar="SECONDS", default=None,
+           group="limits"),
     Option(MAX_RESPONSE, "largest answer accepted from --wbem-url (bytes; K, M, G = "
                          "1024-based; default 16M); a bigger one is a transport error, read "
                          "no further", metavar="BYTES", default=None,
-           field="max_response_bytes"),
+           field="max_response_bytes", group="limits"),
     Option(WORKERS, f"operations a URL target may have under way at once, over separate "
                     f"connections (default {DEFAULT_WORKERS}; 1: one at a time); the verdicts, "
                     "the evidence and the operation log are the same whatever N",
-           metavar="N", type=int, default=DEFAULT_WORKERS, field="workers"),
+           metavar="N", type=int, default=DEFAULT_WORKERS, field="workers", group="limits"),
     Option(INTEROP, "the interop namespace (default: discovered)", metavar="NS",
            field="interop_namespace"),
     Option(MOCK_MOF, "MOF for the embedded mock, instead of the example profiles "
@@ -300,9 +326,9 @@ TABLE: tuple[Option, ...] = (
                         "cim_schema_X.Y.ZFinal-MOFs.zip DMTF publishes, or its unpacked "
                         "folder) instead of its built-in subset", ("mock", "path"),
            metavar="PATH", field="mock_schema"),
-    Option(MOCK_DIALECT, "how the mock reads MOF: wmi (default: undeclared qualifiers "
-                         "accepted, a reference to a class that exists nowhere is a warning) "
-                         "or dmtf (both are errors)", ("mock",), choices=("wmi", "dmtf"),
+    Option(MOCK_DIALECT, "how the mock reads MOF: wmi (default) or dmtf; wmi accepts "
+                         "undeclared qualifiers and warns about a reference to a class that "
+                         "exists nowhere, dmtf rejects both", ("mock",), choices=("wmi", "dmtf"),
            default="wmi", field="mock_dialect"),
     # exclusive=False: accepted (and unused) with --wbem-url, as before the option table
     Option(MOCK_INCLUDE_ROOT, "a folder whose files the mock's #pragma include may read too "
@@ -326,17 +352,27 @@ TABLE: tuple[Option, ...] = (
                                "operations): ci (60 examples), dev (30), "
                                "thorough (2000); default: $HYPOTHESIS_PROFILE, else ci when "
                                "$CI is set, else dev", metavar="NAME", default=None),
-    Option(HYPOTHESIS_SEED, "draw the property-based suites' examples from seed N (default: "
-                            "derandomized, the same examples every run; another N, other "
-                            "examples, the same for the same N)", metavar="N", type=int,
-           default=None),
+    Option(HYPOTHESIS_SEED, "draw the property-based examples from seed N (default: the same "
+                            "examples every run)", metavar="N", type=int, default=None),
     Option(OPERATION_LOG, "write every operation issued (JSON lines) to PATH", _O,
            metavar="PATH"),
     Option(JSON, "write the results as JSON to PATH", _O, metavar="PATH"),
     Option(REPORT, "write the HTML conformance report to PATH", _O, metavar="PATH"),
     Option(WAIVERS, "TOML or YAML waivers: listed failures become xfail (errors cannot be "
                     "waived)", _O, metavar="FILE"),
+    Option(STRICT, "SHOULD/MAY failures are JUnit <failure>s too (default: skipped test "
+                   "cases with verdict=fail; the gate and exit status are the same either "
+                   "way)", ("output",), action="store_true"),
+    Option(RESULTS_DIR, "write conformance.json, conformance.html and junit.xml into DIR "
+                        "(default: reports/conformance.json and .html, no JUnit); "
+                        "--conformance-json/-report/--junitxml still win", _O,
+           metavar="DIR", scope="check"),
+    Option(HELP_PYTEST, "pytest's own options (and these options' pytest form)",
+           action="store_true", scope="check", group="configuration"),
 )
+
+#: the rows pytest's plugin declares (``scope="both"``), in table order
+PYTEST_TABLE: tuple[Option, ...] = tuple(row for row in TABLE if row.scope == "both")
 
 #: result files of other plugins: left out of Reproduce commands too
 FOREIGN_OUTPUTS = ("--junitxml",)
@@ -378,10 +414,11 @@ def given(options: TargetOptions, kind) -> list[str]:
 
 # -- readers ------------------------------------------------------------------------------
 
-def add_options(add) -> None:
-    """Declare every option with ``add(name, **kwargs)`` (argparse's
-    ``add_argument`` or pytest's ``addoption``), in table order."""
-    for row in TABLE:
+def add_options(add, rows=None) -> None:
+    """Declare every option pytest's plugin reads (or ``rows``) with
+    ``add(name, **kwargs)`` (argparse's ``add_argument`` or pytest's
+    ``addoption``), in table order."""
+    for row in PYTEST_TABLE if rows is None else rows:
         add(row.name, **row.kwargs())
 
 
@@ -404,7 +441,7 @@ def target_options(get: Callable[[str], Any]) -> TargetOptions:
     """The TargetOptions of a command line; ``get(name)`` is its value
     (``config.getoption``). Paths are made absolute; nothing is checked yet."""
     values = {}
-    for row in TABLE:
+    for row in PYTEST_TABLE:
         if row.field is None:
             continue
         value = _absolute(row, get(row.name))
@@ -419,7 +456,7 @@ def recorded(get: Callable[[str], Any]) -> dict:
     absolute, the URL without user and password, secrets never, defaults
     left out. The JSON document records this; :func:`reproduce_args` reads it."""
     out = {}
-    for row in TABLE:
+    for row in PYTEST_TABLE:
         if row.is_kind("secret"):
             continue
         value = get(row.name)

@@ -32,13 +32,17 @@ from pathlib import Path
 import pytest
 
 from . import _pytest_adapter as internals
+from .gate import GATE_ABORTED, GATE_FAILED, GATE_PASSED
 from .options import (HYPOTHESIS_PROFILE, HYPOTHESIS_SEED, JSON, OPERATION_LOG, PASSWORD,
-                      REPORT, RUN_TIMEOUT, TIMEOUT, WAIVERS, add_pytest_options,
+                      REPORT, RUN_TIMEOUT, STRICT, TIMEOUT, WAIVERS, add_pytest_options,
                       check_positive_seconds, recorded, target_options)
 from .plugin_run import RunState, abspath
 from .plugin_terminal import STATE as _STATE, VerdictView, summary
 
-__all__ = ["SUBJECT_FIXTURES"]
+__all__ = ["SUBJECT_FIXTURES", "EXIT_STATUS"]
+
+#: the exit status of a conformance run is its gate's (README, "Verdicts and the gate")
+EXIT_STATUS = {GATE_PASSED: 0, GATE_FAILED: 1, GATE_ABORTED: 2}
 
 SUBJECT_FIXTURES = ("profile", "association")  # fixture names = catalog subject kinds
 _EARLY_ERRORS = pytest.StashKey()  # collection errors before the run was known
@@ -218,10 +222,18 @@ def pytest_make_collect_report(collector):
     return report
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_keyboard_interrupt(excinfo):
-    """Ctrl-C: remembered; pytest_sessionfinish aborts the run with it."""
+    """Ctrl-C: remembered; pytest_sessionfinish aborts the run with it. A
+    Ctrl-C that lands inside a hypothesis explicit example carries that
+    example as a note ("Failing explicit example: ..."), which pytest's
+    terminal would print in its KeyboardInterrupt line: dropped (before the
+    terminal, which runs after this, makes its copy)."""
     if _CURRENT:
         _CURRENT[-1].interrupted = True
+        if isinstance(excinfo.value, KeyboardInterrupt) and \
+                getattr(excinfo.value, "__notes__", None):
+            del excinfo.value.__notes__
 
 
 #: the states of the configs in this process (pytest_keyboard_interrupt gets no config)
@@ -336,16 +348,40 @@ def pytest_sessionfinish(session, exitstatus):
         xml.add_global_property("wbemconform_gate", gate.status)
         if gate.reasons:
             xml.add_global_property("wbemconform_gate_reasons", "; ".join(gate.reasons))
-    if gate.passed:
-        if session.exitstatus == pytest.ExitCode.TESTS_FAILED and \
-                _only_conformance_failures(session) and not problems:
-            session.exitstatus = pytest.ExitCode.OK  # only SHOULD/MAY requirements failed
-    elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if problems and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if state.budget_fired and session.exitstatus == pytest.ExitCode.INTERRUPTED:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the budget, not a person
+    # the gate's exit status: passed 0, failed 1, aborted 2 (a signal, the run
+    # budget, a usage or internal error: all aborted); a passed gate beside
+    # failures of tests that are not conformance tests is 1 (they failed)
+    status = EXIT_STATUS[gate.status]
+    if gate.passed and session.exitstatus not in (pytest.ExitCode.OK,
+                                                   pytest.ExitCode.NO_TESTS_COLLECTED) \
+            and not _only_conformance_failures(session):
+        status = pytest.ExitCode.TESTS_FAILED
+    session.exitstatus = status
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure of a requirement that does not gate (SHOULD, MAY) is a skipped
+    test case, not a failed one, unless --conformance-strict: the gate passes,
+    and JUnit dashboards (Jenkins, GitLab, GitHub's reporters) show a skipped
+    case as not red, yet listed apart from the passes. Its properties keep
+    level and verdict=fail; the reason says what failed."""
+    report = yield
+    state = _state(item.config)
+    if report.when != "call" or not report.failed or _REQ not in item.stash or \
+            state is None or item.config.getoption(STRICT):
+        return report
+    rid = item.stash[_REQ].id
+    props = dict(report.user_properties)
+    if props.get("verdict") != "fail" or state.session.results.gating(rid):
+        return report
+    first = str(report.longrepr).splitlines()[0] if report.longrepr else rid
+    path, line, _ = item.location
+    report.outcome = "skipped"
+    report.longrepr = (path, (line or 0) + 1,
+                       f"{first} -- a {props.get('level', 'SHOULD')} failure: the gate does "
+                       "not fail on it (--conformance-strict makes it a failure)")
+    return report
 
 
 @pytest.hookimpl(trylast=True)

@@ -133,6 +133,21 @@ def tls_problem(options) -> str | None:
     return None
 
 
+def plain_http_answer(exc, url) -> str | None:
+    """When a TLS handshake failed because the server answered plain HTTP
+    (OpenSSL's WRONG_VERSION_NUMBER, or "http request" on the server's side):
+    one line saying so and what to give instead; else None."""
+    text = str(exc)
+    if not isinstance(exc, requests.exceptions.SSLError) or not (
+            "WRONG_VERSION_NUMBER" in text or "wrong version number" in text.lower() or
+            "http request" in text.lower()):
+        return None
+    shown = redact_url(url)
+    plain = "http://" + shown.split("://", 1)[-1]
+    return (f"the server at {shown} answered plain HTTP to an https:// URL; use {plain} "
+            "(or the server's HTTPS port)")
+
+
 # -- errors -----------------------------------------------------------------------------
 
 class OperationTimeoutError(pywbem.TimeoutError):
@@ -306,9 +321,12 @@ class _Adapter(HTTPAdapter):
             resp = super().send(request, stream=True, verify=t.tls.verify, cert=cert,
                                 proxies=proxies,
                                 timeout=(min(connect_timeout, io_timeout), io_timeout))
-        except requests.RequestException:
+        except requests.RequestException as exc:
             if job is not None and job.expired():
                 raise OperationTimeoutError(t.timeout_message(operation)) from None
+            plain = plain_http_answer(exc, t.url)
+            if plain:
+                raise pywbem.ConnectionError(f"{operation}: {plain}") from None
             raise  # pywbem turns these into its own errors
         except OSError as exc:  # e.g. the CA bundle vanished since validate_options
             raise pywbem.ConnectionError(f"{operation}: {type(exc).__name__}: {exc}") from None
