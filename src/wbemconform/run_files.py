@@ -15,9 +15,17 @@ from .topology_data import topology_block
 __all__ = ["operations", "document", "outputs", "operation_log", "write"]
 
 
+#: the requests that continue a pull sequence: how many a sequence takes is
+#: the server's choice (it may answer fewer objects than asked for), so the
+#: counts leave them out -- the operation log lists every one
+CONTINUATIONS = ("PullInstancePaths", "PullInstancesWithPath", "PullInstances")
+
+
 def operations(session):
-    """(total, by requirement, writes sent to the target)."""
+    """(total, by requirement, writes sent to the target): every operation the
+    suite chose to send, a pull sequence counted once (its Open*)."""
     calls = session._target.calls if session._target is not None else []
+    calls = [c for c in calls if c.operation not in CONTINUATIONS]
     by_req = Counter(c.requirement or "discovery" for c in calls)
     writes = sum(1 for c in calls if is_write(c.operation, [c.args.get("arg0")])
                  and c.outcome != "refused")

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pywbem import CIM_ERR_NOT_SUPPORTED, CIMError, CIMInstanceName
 
 from ..paths import exact_key
-from ..targets.base import Call, ServerError, Target, describe_args, is_undetermined
+from ..targets.base import (Call, ServerError, Target, describe_args, is_undetermined,
+                            summarize)
 
 __all__ = ["Outcome", "Operations", "PULL_OPERATIONS", "CLASS_RETRIEVAL", "CLASS_ENUMERATION",
            "EXACT_FAULT_CODES", "NEEDED_FOR", "has_capability", "is_undetermined"]
@@ -53,6 +54,23 @@ NEEDED_FOR = {
 def has_capability(target, name) -> bool:
     """Whether the target has a capability (it declares what it has)."""
     return target.can(name)
+
+
+def _sequence_call(calls, paths):
+    """The evidence of a pull sequence that ended well: one Call for the whole
+    sequence -- the Open* as issued, answering every path the sequence
+    returned -- since how many PullInstancePaths it took, and what each
+    carried, is the server's choice (DSP0200: an answer may carry fewer
+    objects than MaxObjectCount) and changes from run to run on a server such
+    as OpenPegasus. The operation log keeps every request as sent."""
+    if len(calls) == 1:
+        return calls[0]
+    first = calls[0]
+    whole = Call(first.operation, first.args, "ok",
+                 lambda: summarize(paths) + " (the whole pull sequence: the Open and its "
+                 "PullInstancePaths)", sum(c.seconds for c in calls), first.requirement)
+    whole.envelope = first.envelope
+    return whole
 
 
 @dataclass
@@ -210,7 +228,8 @@ class Operations:
                 calls.append(self.target.calls[-1])
                 paths.extend(res.paths)
                 pulls += 1
-            out = Outcome(value=paths, call=calls[0], calls=calls)
+            whole = _sequence_call(calls, paths)
+            out = Outcome(value=paths, call=whole, calls=[whole])
         except CIMError as exc:
             if self.target.calls and (not calls or self.target.calls[-1] is not calls[-1]):
                 calls.append(self.target.calls[-1])

@@ -30,7 +30,7 @@ from ..secrets import Secrets
 
 __all__ = ["Target", "ServerError", "WriteRefused", "TargetSetupError", "WRITE_OPERATIONS",
            "READ_ONLY_METHODS", "Call", "is_write", "CAPABILITIES", "PROTOCOL_CAPABILITIES",
-           "UndeterminedCIMError", "is_undetermined", "describe_args"]
+           "UndeterminedCIMError", "is_undetermined", "describe_args", "summarize"]
 
 
 class TargetSetupError(Exception):
@@ -165,6 +165,11 @@ def _summary(value, limit=6):
     if hasattr(value, "paths") or hasattr(value, "instances"):
         return _summary(getattr(value, "paths", None) or getattr(value, "instances", None) or [])
     return str(value)
+
+
+def summarize(value):
+    """What an answer was, in one line (as an operation's evidence says it)."""
+    return _summary(value)
 
 
 def describe_args(args, kwargs):
