@@ -69,7 +69,8 @@ def test_serve_with_credentials_and_own_mof(tmp_path):
     (["--user", "bob", "--password-env", "WBEMCONFORM_UNSET_VAR"], "the variable is not set"),
     (["--fault", "nonsense"], "cannot serve"),
     (["--quirk", "nonsense"], "--quirk nonsense: no such mock quirk; known: assocclass-exact, "
-                              "pull-ignores-assocclass, result-class-ignored, role-ignored"),
+                              "method-not-found, pull-ignores-assocclass, result-class-ignored, "
+                              "role-fails-without-assocclass, role-ignored"),
     # a password nobody is asked for: the server would run without authentication
     (["--password-env", "WBEMCONFORM_PW"], "--password-env WBEMCONFORM_PW needs --user"),
     (["--user", "bob", "--password-env", "WBEMCONFORM_EMPTY"],

@@ -250,7 +250,11 @@ def test_s1_a_profile_listed_twice_gets_two_subjects_and_the_gate_fails(tmp_path
     assert ("RP-2", next(s for s, r in rp2.items() if r["verdict"] == "fail")) in \
         {(f["requirement"], f["subject"]) for f in doc["gate"]["failures"]}
     failures, errors, props = junit_counts(tmp_path)
-    assert failures == len(records(doc, "fail")) and errors == len(records(doc, "error"))
+    # JUnit: a MUST failure is a <failure>; a SHOULD one (RP-16 here: GetInstance
+    # gives the name the enumerated copy lacks) a skipped case, without --conformance-strict
+    must = [(rid, s) for rid, s in records(doc, "fail")
+            if doc["requirements"][rid]["level"] == "MUST"]
+    assert failures == len(must) and errors == len(records(doc, "error"))
     assert props["wbemconform_gate"] == "failed"
     assert html_title(tmp_path).startswith("NOT CONFORMANT")
     assert "conformance gate: FAILED" in out
@@ -379,7 +383,8 @@ def _slow_run(tmp_path, *args):
     server = serve(connect(), fault="delay:0.2")
     return server, [sys.executable, "-m", "pytest", str(REPO / "suites"), "-p",
                     "no:cacheprovider", "--rootdir", str(REPO), "-c",
-                    str(REPO / "pyproject.toml"), "--conformance-json", "r.json",
+                    str(REPO / "pyproject.toml"), "--wbem-url", server.url,
+                    "--conformance-json", "r.json",
                     "--conformance-report", "r.html", "--junitxml", "j.xml",
                     "--wbem-operation-log", "ops.jsonl", *map(str, args)]
 
@@ -496,9 +501,10 @@ def _profiles_mof(tmp_path, n):
     return mof
 
 
-def test_s7_the_run_budget_bounds_a_run_of_100_profiles(tmp_path):
-    """It ran 608 s at 2.7 GB with --wbem-run-timeout 3."""
-    status, out, seconds = suites(tmp_path, "--wbem-mock-mof", _profiles_mof(tmp_path, 100),
+def test_s7_the_run_budget_bounds_a_run_of_many_profiles(tmp_path):
+    """100 profiles ran 608 s at 2.7 GB with --wbem-run-timeout 3; they take
+    about a second now, so the run that must outlast its budget has 1,000."""
+    status, out, seconds = suites(tmp_path, "--wbem-mock-mof", _profiles_mof(tmp_path, 1000),
                                   "--wbem-run-timeout", "3", timeout=120)
     assert seconds < 3 + 5 + 3, f"the run took {seconds:.1f} s"  # + pytest's start-up
     doc = doc_of(tmp_path)

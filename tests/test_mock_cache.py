@@ -302,7 +302,7 @@ def test_a_changed_schema_file_is_compiled_again(folder, tmp_path):
     dmtf_module._load.cache_clear()
     again = connect([mof], schema=schema)
     assert not again.from_cache
-    cls = again.GetClass("CIM_RegisteredProfile", namespace="root/interop", LocalOnly=False)
+    cls = again.GetClass("CIM_RegisteredProfile", namespace="interop", LocalOnly=False)
     assert cls.qualifiers["Version"].value == "2.39.1"
 
 

@@ -69,14 +69,14 @@ def test_pair_has_no_load_warnings(pair):
 def test_profile_to_profile_links_both_ways_including_a_self_link(tmp_path):
     base = ZOO / "good-profile-conforms-to-profile" / "defect.mof"
     extra = tmp_path / "self.mof"
-    extra.write_text(f'#pragma include("{base}")\n#pragma namespace("root/interop")\n'
+    extra.write_text(f'#pragma include("{base}")\n#pragma namespace("interop")\n'
                      "instance of Acme_ProfileRegistration_ElementConformsToProfile_v1\n"
                      "{ ConformantStandard = $PR; ManagedElement = $PR; };\n")
     conn = connect([extra])
 
     def profile(name):
         return CIMInstanceName("CIM_RegisteredProfile", {"InstanceID": f"Acme:DMTF:{name}"},
-                               namespace="root/interop")
+                               namespace="interop")  # the zoo entry's interop namespace
 
     pr, si = profile("ProfileRegistration:1.0.1"), profile("SoftwareInventory:1.0.1")
     assoc = "Acme_ProfileRegistration_ElementConformsToProfile_v1"
@@ -102,6 +102,6 @@ def test_dmtf_schema_include_shape_loads_and_traverses(tmp_path, monkeypatch):
     conn = connect([ZOO / "good-dmtf-schema-include" / "defect.mof"], schema=ZIP)
     assert conn.load_warnings == []
     fan = CIMInstanceName("CIM_RegisteredSubProfile", {"InstanceID": "Acme:DMTF:Fan:1.0.1"},
-                          namespace="root/interop")
+                          namespace="interop")
     fans = conn.AssociatorNames(fan, ResultClass="CIM_Fan")
     assert sorted(f["DeviceID"] for f in fans) == ["fan0", "fan1"]
