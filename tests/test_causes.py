@@ -92,17 +92,42 @@ def test_not_applicable_reasons_are_shown_beside_their_requirement(tmp_path):
                for line in na), na
 
 
-def test_a_failure_without_a_failed_cause_is_no_group():
+def test_a_failure_without_a_failed_cause_is_no_catalog_group():
     """roles-swapped fails TR-1, TR-2, TR-3 and RC-2 on their own: no requirement
-    whose catalog entry explains them failed, so there is no cause."""
+    whose catalog entry explains them failed, so there is no catalog cause. What
+    groups three of them is the one observation they share: from the profile
+    (now a ManagedElement), AssociatorNames answers nothing (TR-1, TR-3,
+    RC-2); TR-2's finding names no silent object, so it stands alone."""
     session = run_session(zoo.options("roles-swapped"))
     failed = {rid for rid, recs in session.results.records.items()
               if any(r.verdict == "fail" for r in recs.values())}
     assert {"TR-1", "TR-2", "RC-2"} <= failed
-    assert find_causes(session.results) == []
+    causes = find_causes(session.results)
+    assert [type(c).__name__ for c in causes] == ["Finding"]
+    assert causes[0].requirement == "TR-1"
+    assert {rid for rid, _, _ in causes[0].explains} == {"TR-3", "RC-2"}
+    assert causes[0].sources == ['root/interop:ZooProcessProfile.InstanceID="Zoo:Process"']
     doc = session.document()
-    assert doc["causes"] == []
-    assert "the cause of" not in " ".join(doc["gate"]["reasons"])
+    assert [c.get("kind") for c in doc["causes"]] == ["shared-finding"]
+
+
+def test_failures_that_share_no_silent_object_are_not_grouped():
+    silent = {"operation": "AssociatorNames", "arguments": {"arg0": "ns:A.k=1"},
+              "outcome": "ok", "result": "0 object(s): []"}
+    other = {**silent, "arguments": {"arg0": "ns:B.k=2"}}
+    results = _results([
+        ("TR-2", "s", "fail", ["from ns:A.k=1: does not reach its profile"], [silent]),
+        ("RC-2", "s", "fail", ["AssociatorNames(ns:B.k=2, ResultClass=X) misses P"], [other]),
+        # the same silent object, but not named by the finding: no evidence of a share
+        ("TR-3", "s", "fail", ["seen from one side only: P -> E"], [silent]),
+    ])
+    assert find_causes(results) == []
+    results = _results([
+        ("TR-2", "s", "fail", ["from ns:A.k=1: does not reach its profile"], [silent]),
+        ("RC-2", "t", "fail", ["AssociatorNames(ns:A.k=1, ResultClass=X) misses P"], [silent]),
+    ])
+    (finding,) = find_causes(results)
+    assert (finding.requirement, [r for r, _, _ in finding.explains]) == ("TR-2", ["RC-2"])
 
 
 def _results(records):

@@ -248,6 +248,23 @@ def test_each_subject_is_judged_on_its_own_instances(openpegasus, results):
     assert pr2[RP_RP]["examined"] == {"association paths": 7}
 
 
+def test_one_finding_leads_the_failures_it_explains(openpegasus, results):
+    """D1 -- nothing answers from Test_MCSStorageSystem 1 and 2 -- is behind
+    TR-2, TR-3, RC-2 (on both association subjects) and CI-2 (Array): one
+    shared finding leads them; they still count."""
+    _, doc = answered(openpegasus, results, RECORD_AGAIN)
+    shared = [c for c in doc["causes"] if c.get("kind") == "shared-finding"]
+    assert len(shared) == 1, doc["causes"]
+    lead = shared[0]
+    assert lead["requirement"] == "TR-2"
+    assert {e["requirement"] for e in lead["explains"]} == {"TR-2", "TR-3", "RC-2", "CI-2"}
+    assert len(lead["explains"]) == 6
+    assert all("Test_MCSStorageSystem" in src for src in lead["sources"])
+    assert len(lead["sources"]) == 2
+    assert sorted({f["requirement"] for f in doc["gate"]["failures"]}) == \
+        ["CI-2", "PR-2", "RC-2", "TR-2", "TR-3", "TR-6"]
+
+
 def test_profiles_of_the_same_name_and_version_are_distinct_subjects(openpegasus, results):
     _, doc = answered(openpegasus, results, RECORD_AGAIN)
     labels = list(doc["requirements"]["RP-2"]["subjects"])

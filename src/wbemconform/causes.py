@@ -61,13 +61,84 @@ class Cause:
     def explained_ids(self):
         """The explained requirement ids, in catalog order, each once."""
         order = list(catalog())
-        return sorted({rid for rid, _, _ in self.explains}, key=order.index)
+        return sorted({rid for rid, _, _ in self.explains} - {self.requirement},
+                      key=order.index)
 
     def as_dict(self):
         return {"requirement": self.requirement, "subject": self.subject,
                 "level": self.level, "verdict": self.record.verdict, "summary": self.summary,
                 "explains": [{"requirement": rid, "subject": s, "verdict": rec.verdict}
                              for rid, s, rec in self.explains]}
+
+
+class Finding(Cause):
+    """Failures of several requirements that one observation explains: the
+    server answers nothing to the traversals from the same objects (named in
+    every one of their findings). Led by the first of them in catalog order;
+    its summary is the observation."""
+
+    def __init__(self, requirement, subject, record, level, sources, operations):
+        super().__init__(requirement, subject, record, level)
+        self.sources = sorted(sources)
+        self.operations = sorted(operations)
+
+    @property
+    def summary(self):
+        more = f" and {len(self.sources) - 1} more" if len(self.sources) > 1 else ""
+        return (f"{'/'.join(self.operations)} from {self.sources[0]}{more} answer nothing, "
+                "though enumeration or the other end links them")
+
+    def as_dict(self):
+        return {**super().as_dict(), "kind": "shared-finding", "sources": self.sources}
+
+
+#: the traversals whose empty answer a finding can share
+TRAVERSALS = ("AssociatorNames", "Associators", "ReferenceNames", "References")
+
+
+def _silent_sources(rec):
+    """{source path: operation} of the traversals in ``rec``'s evidence that
+    answered nothing from an object its findings name."""
+    text = " ".join([rec.message, *rec.problems])
+    out = {}
+    for e in rec.evidence:
+        if e.get("operation") in TRAVERSALS and e.get("outcome") == "ok" and \
+                str(e.get("result", "")).startswith("0 object(s)"):
+            source = str((e.get("arguments") or {}).get("arg0", ""))
+            if source and source in text:
+                out.setdefault(source, set()).add(e["operation"])
+    return out
+
+
+def _shared_findings(results, failing, taken):
+    """Findings among the failures no cause explains: those that share a
+    silent source, of at least two requirements (a union of the failures
+    connected by a common source)."""
+    silent = {(rid, subject): _silent_sources(rec) for rid, subject, rec in failing
+              if (rid, subject) not in taken and rec.verdict == "fail"}
+    silent = {k: v for k, v in silent.items() if v}
+    groups = []  # [(keys, sources)]
+    for key, sources in silent.items():
+        joined = [g for g in groups if g[1] & sources.keys()]
+        keys, srcs = {key}, set(sources)
+        for g in joined:
+            keys |= g[0]
+            srcs |= g[1]
+            groups.remove(g)
+        groups.append((keys, srcs))
+    order = list(catalog())
+    by_key = {(rid, subject): rec for rid, subject, rec in failing}
+    out = []
+    for keys, sources in groups:
+        if len({rid for rid, _ in keys}) < 2:
+            continue
+        ranked = sorted(keys, key=lambda k: (order.index(k[0]), k[1]))
+        lead = ranked[0]
+        ops = {op for k in keys for src, found in silent[k].items() for op in found}
+        finding = Finding(lead[0], lead[1], by_key[lead], results.level(lead[0]), sources, ops)
+        finding.explains = [(rid, subject, by_key[(rid, subject)]) for rid, subject in ranked[1:]]
+        out.append(finding)
+    return out
 
 
 def _base(label):
@@ -160,8 +231,11 @@ def find_causes(results) -> list[Cause]:
         if top not in causes:
             causes[top] = Cause(top[0], top[1], by_key[top], results.level(top[0]))
         causes[top].explains.append((rid, subject, rec))
+    taken = set(causes) | {(rid, subject) for c in causes.values()
+                           for rid, subject, _ in c.explains}
+    found = list(causes.values()) + _shared_findings(results, failing, taken)
     order = list(cat)
-    return sorted(causes.values(), key=lambda c: (order.index(c.requirement), c.subject))
+    return sorted(found, key=lambda c: (order.index(c.requirement), c.subject))
 
 
 def causes_as_dicts(results) -> list[dict]:
