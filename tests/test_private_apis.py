@@ -176,6 +176,18 @@ def test_pytest_junitxml_keeps_its_writer_under_xml_key(pytester, tmp_path):
     assert callable(xml.add_global_property)
 
 
+def test_capture_manager_lets_output_through(pytester):
+    """_pytest_adapter.uncaptured: the capturemanager plugin's
+    global_and_fixture_disabled(), a context manager."""
+    import inspect as _inspect
+    from _pytest.capture import CaptureManager
+    from wbemconform import _pytest_adapter
+    config = pytester.parseconfigure()
+    disabled = _pytest_adapter.uncaptured(config)
+    assert disabled is not None, "the capture manager has no global_and_fixture_disabled"
+    assert "contextmanager" in _inspect.getsource(CaptureManager.global_and_fixture_disabled)
+
+
 def test_pluggy_tracer_keeps_its_writer(pytester, tmp_path):
     """_pytest_adapter.scrub_debug_log: pluggy's TagTracer._writer is the
     --debug log file's write method."""

@@ -10,6 +10,10 @@ instead of silently switching a safeguard off.
   ``record_testsuite_property`` fixture uses too), and has pytest write it to a
   temporary file that is renamed into place, so a killed run never leaves a
   half-written file and a stale one is replaced whole.
+* the ``capturemanager`` plugin's ``global_and_fixture_disabled()`` -- the
+  progress lines ``wbemconform check`` prints while discovery runs inside
+  collection must get past pytest's output capture (pytest's live logging
+  uses the same method); without it they are dropped, never broken.
 * ``config.trace.root._writer`` (pluggy's ``TagTracer``) -- ``--debug`` writes
   the command line (passwords included) and every hook call to a log file:
   the plugin scrubs what was written so far and every later line.
@@ -19,7 +23,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["junit_xml", "redirect_junit", "scrub_debug_log"]
+__all__ = ["junit_xml", "redirect_junit", "scrub_debug_log", "uncaptured"]
+
+
+def uncaptured(config):
+    """A function that gives a context manager in which output passes
+    pytest's capture, or None where the capture manager has none."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    return getattr(capture, "global_and_fixture_disabled", None)
 
 
 def junit_xml(config):

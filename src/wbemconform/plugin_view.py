@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from . import _pytest_adapter as internals
 from .plugin_terminal import COMPACT, PROGRESS, STATE
 
 #: seconds between two progress lines where the output is no terminal
@@ -65,7 +66,7 @@ class Progress:
     def _uncaptured(self):
         if self.capture is None:
             return contextlib.nullcontext()
-        return self.capture.global_and_fixture_disabled()
+        return self.capture()
 
     def line(self, text):
         """A line that stays."""
@@ -140,11 +141,8 @@ def pytest_sessionstart(session):
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if not _compact(config) or state is None or tr is None:
         return
-    # the capture manager's public method for output that must not be captured
-    # (pytest's live logging uses it too)
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    progress = config.stash[PROGRESS] = Progress(
-        tr, capture if hasattr(capture, "global_and_fixture_disabled") else None)
+    # output past pytest's capture (see wbemconform._pytest_adapter)
+    progress = config.stash[PROGRESS] = Progress(tr, internals.uncaptured(config))
     state.session.observe(progress)
     tr.write_line(f"wbemconform: checking {state.session.description()}")
 
