@@ -195,3 +195,63 @@ def test_pywbem_get_central_instances_against_read_only_serve(schema):
         finally:
             proc.stdout.close()
             proc.stderr.close()
+
+
+DYNAMIC_PROFILE_MOF = r'''
+#pragma namespace("\\\\.\\root\\interop")
+[Provider("ZooProfileProvider"), Dynamic]
+class Zoo_DynamicProfile : CIM_RegisteredProfile
+{
+    uint8 GetCentralInstances([Out] CIM_ManagedElement REF CentralInstances[]);
+};
+instance of __Win32Provider as $P
+{
+    Name = "ZooProfileProvider";
+    ClsId = "{8D3F5E4C-2B6A-4C7D-9E0F-3A4B5C6D7E8F}";
+};
+instance of __InstanceProviderRegistration
+{
+    Provider = $P; SupportsGet = TRUE; SupportsEnumeration = TRUE;
+    SupportsPut = FALSE; SupportsDelete = FALSE;
+};
+'''
+
+
+def _dynamic_profile_provider():
+    from wbemconform.mock import InstanceProvider
+
+    class DynamicProfile(InstanceProvider):
+        """One registered profile, served by a provider (not in the repository)."""
+
+        def enumerate_instances(self, namespace, classname):
+            if classname.lower() != "zoo_dynamicprofile":
+                return []
+            path = pywbem.CIMInstanceName("Zoo_DynamicProfile", {"InstanceID": "Zoo:Dynamic"},
+                                          namespace=namespace)
+            inst = CIMInstance("Zoo_DynamicProfile", path=path)
+            inst["InstanceID"] = "Zoo:Dynamic"
+            inst["RegisteredName"] = "Dynamic"
+            inst["RegisteredOrganization"] = pywbem.Uint16(1)
+            inst["OtherRegisteredOrganization"] = "Zoo"
+            inst["RegisteredVersion"] = "1.0"
+            return [inst]
+    return DynamicProfile()
+
+
+def test_get_central_instances_of_a_profile_a_provider_serves(tmp_path):
+    """pywbem_mock looks for a method's target instance in its repository
+    only; the mock's dispatcher also asks the provider, so a profile a
+    provider serves answers GetCentralInstances (not CIM_ERR_NOT_FOUND)."""
+    mof = tmp_path / "dynamic.mof"
+    mof.write_text(DYNAMIC_PROFILE_MOF)
+    conn = connect([str(mof)], providers={"ZooProfileProvider": _dynamic_profile_provider},
+                   cache=False)
+    (profile,) = conn.EnumerateInstanceNames("Zoo_DynamicProfile", namespace="root/interop")
+    # (pywbem_mock takes no static association to an instance it does not
+    # store, so no link names this profile: its central instances are none)
+    ret, out = conn.InvokeMethod(GCI, profile)
+    assert ret == 0 and list(out["CentralInstances"]) == []
+    with pytest.raises(CIMError) as info:  # a profile nobody serves is still not found
+        conn.InvokeMethod(GCI, pywbem.CIMInstanceName(
+            "Zoo_DynamicProfile", {"InstanceID": "Zoo:Other"}, namespace="root/interop"))
+    assert info.value.status_code == pywbem.CIM_ERR_NOT_FOUND

@@ -1,5 +1,8 @@
 """pywbem_mock's provider dispatcher, mended and made cheaper.
 
+:meth:`Dispatcher.InvokeMethod` lets a method's target instance be one a
+provider serves (pywbem_mock looks in its repository only).
+
 PRIVATE USE of pywbem_mock 1.9.1: :meth:`Dispatcher.CreateInstance` calls
 the dispatcher's ``_validate_property`` (tests/test_mock_cache.py and
 tests/test_private_apis.py fail loudly if it changes); the default writer
@@ -9,9 +12,11 @@ overrides InstanceWriteProvider's ``modify_multi_namespace_instance``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from copy import deepcopy
 
-from pywbem import CIM_ERR_INVALID_CLASS, CIM_ERR_NOT_FOUND, CIMError, ToleratedSchemaIssueWarning
+from pywbem import (CIM_ERR_INVALID_CLASS, CIM_ERR_METHOD_NOT_FOUND, CIM_ERR_NOT_FOUND, CIMError,
+                    CIMInstanceName, NocaseDict, ToleratedSchemaIssueWarning)
 from pywbem_mock import InstanceWriteProvider, ProviderDispatcher
 
 from .methods import CimomMethodProvider
@@ -83,6 +88,41 @@ class Dispatcher(ProviderDispatcher):
         if writer is None:
             writer = self._wbemconform_writer = MultiNamespaceWriter(self.cimrepository)
         return writer
+
+    def InvokeMethod(self, methodname, localobject, params):  # noqa: N802 (pywbem_mock's name)
+        """pywbem_mock's, but a target instance a provider serves is an
+        instance too: pywbem_mock 1.9.1 looks for it in its static store only
+        and answers CIM_ERR_NOT_FOUND. Such a target -- a registered profile
+        a provider serves, asked for GetCentralInstances -- goes to the method
+        provider once the broker has it and its class declares the method;
+        every other call is pywbem_mock's, with its own checks."""
+        broker = self.broker
+        if isinstance(localobject, CIMInstanceName) and broker is not None:
+            namespace = localobject.namespace
+            try:
+                self.validate_namespace(namespace)
+                stored = self.cimrepository.get_instance_store(namespace).object_exists(
+                    localobject)
+                klass = self.cimrepository.get_class_store(namespace).get(
+                    localobject.classname, copy=False)
+            except (CIMError, KeyError):
+                stored, klass = True, None  # pywbem_mock says what is wrong
+            if not stored and klass is not None and \
+                    broker.instance_or_none(localobject) is not None:
+                if methodname not in klass.methods:
+                    raise CIMError(CIM_ERR_METHOD_NOT_FOUND,
+                                   f"method {methodname} is not exposed by class "
+                                   f"{klass.classname} in namespace {namespace}")
+                provider = self.provider_registry.get_registered_provider(
+                    namespace, "method", localobject.classname)
+                ret, outs = (provider or self.default_method_provider).InvokeMethod(
+                    methodname, localobject, params)
+                # the output parameters as pywbem_mock hands them on: name -> value
+                pairs = outs.items() if isinstance(outs, Mapping) else \
+                    ((p.name, p) for p in outs)
+                return ret, NocaseDict((name, getattr(value, "value", value))
+                                       for name, value in pairs)
+        return super().InvokeMethod(methodname, localobject, params)
 
     def CreateInstance(self, namespace, NewInstance):
         self.validate_namespace(namespace)
