@@ -361,27 +361,42 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A conformance test's report says what the verdict means (see the two
+    helpers below)."""
+    report = yield
+    if item.get_closest_marker("requirement") is not None:
+        _skip_at_the_test(item, report)
+        _non_gating_failure_skipped(item, report)
+    return report
+
+
+def _skip_at_the_test(item, report):
+    """A not-applicable (skipped) conformance test is located at the test
+    (its requirement and subject), not at the plugin line that skipped it."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _, lineno, _ = item.location
+        report.longrepr = (str(item.path), (lineno or 0) + 1, report.longrepr[2])
+
+
+def _non_gating_failure_skipped(item, report):
     """A failure of a requirement that does not gate (SHOULD, MAY) is a skipped
     test case, not a failed one, unless --conformance-strict: the gate passes,
     and JUnit dashboards (Jenkins, GitLab, GitHub's reporters) show a skipped
     case as not red, yet listed apart from the passes. Its properties keep
     level and verdict=fail; the reason says what failed."""
-    report = yield
     state = _state(item.config)
     if report.when != "call" or not report.failed or _REQ not in item.stash or \
             state is None or item.config.getoption(STRICT):
-        return report
+        return
     rid = item.stash[_REQ].id
     props = dict(report.user_properties)
     if props.get("verdict") != "fail" or state.session.results.gating(rid):
-        return report
+        return
     first = str(report.longrepr).splitlines()[0] if report.longrepr else rid
-    path, line, _ = item.location
     report.outcome = "skipped"
-    report.longrepr = (path, (line or 0) + 1,
+    report.longrepr = (str(item.path), (item.location[1] or 0) + 1,
                        f"{first} -- a {props.get('level', 'SHOULD')} failure: the gate does "
                        "not fail on it (--conformance-strict makes it a failure)")
-    return report
 
 
 @pytest.hookimpl(trylast=True)

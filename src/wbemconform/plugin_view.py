@@ -9,8 +9,8 @@ requirement terms, causes first. While the run goes on it shows discovery's
 phases ("discovering: registered profiles ... 3 found") and an operation
 counter with its rate and the checks done; on a terminal the counter is
 rewritten in place, elsewhere (CI logs) it is a line every
-:data:`LOG_EVERY` seconds. A skipped (not applicable) test's location is the
-test's own, not the line of the plugin that skipped it.
+:data:`LOG_EVERY` seconds. (A skipped -- not applicable -- test is located at
+the test itself, in plain pytest runs too: wbemconform.plugin.)
 
 With ``-v`` or ``-q`` pytest's own output is left as asked, and only the
 summary is the plugin's.
@@ -182,15 +182,3 @@ def pytest_report_teststatus(report, config):
     if _compact(config):
         return category, "", ""
     return category, letter, word
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A not-applicable (skipped) conformance test's location is the test's,
-    not the plugin line that skipped it."""
-    report = yield
-    if report.skipped and isinstance(report.longrepr, tuple) and \
-            item.get_closest_marker("requirement") is not None:
-        path, lineno, _ = item.location
-        report.longrepr = (str(item.path), (lineno or 0) + 1, report.longrepr[2])
-    return report
