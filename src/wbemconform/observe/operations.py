@@ -56,6 +56,10 @@ def has_capability(target, name) -> bool:
     return target.can(name)
 
 
+#: what the evidence of a whole pull sequence says after the paths it returned
+SEQUENCE_NOTE = " (the whole pull sequence: the Open and its PullInstancePaths)"
+
+
 def _sequence_call(calls, paths):
     """The evidence of a pull sequence that ended well: one Call for the whole
     sequence -- the Open* as issued, answering every path the sequence
@@ -63,12 +67,12 @@ def _sequence_call(calls, paths):
     carried, is the server's choice (DSP0200: an answer may carry fewer
     objects than MaxObjectCount) and changes from run to run on a server such
     as OpenPegasus. The operation log keeps every request as sent."""
-    if len(calls) == 1:
-        return calls[0]
+    # one Call even where the Open* answered everything: whether it did is the
+    # server's choice too, and the evidence must not say which
     first = calls[0]
     whole = Call(first.operation, first.args, "ok",
-                 lambda: summarize(paths) + " (the whole pull sequence: the Open and its "
-                 "PullInstancePaths)", sum(c.seconds for c in calls), first.requirement)
+                 lambda: summarize(paths) + SEQUENCE_NOTE, sum(c.seconds for c in calls),
+                 first.requirement)
     whole.envelope = first.envelope
     return whole
 
