@@ -9,10 +9,6 @@ CIM schema 2.41, whose CIM_RegisteredProfile declares GetCentralInstances:
 CI-4 never fails, and is the same verdict in every setting."""
 
 import os
-import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +16,7 @@ import pywbem
 from pywbem import (CIM_ERR_ACCESS_DENIED, CIM_ERR_METHOD_NOT_FOUND, CIM_ERR_NOT_SUPPORTED,
                     CIMError, CIMInstance)
 
+import serve_cli
 from wbemconform.mock import connect
 from wbemconform.options import TargetOptions
 from wbemconform.runner import run_session
@@ -162,22 +159,9 @@ def test_interop_namespace_without_the_schema(tmp_path):
 
 # -- pywbem's get_central_instances against `wbemconform serve --read-only` ---------------
 
-def _start_cli(*args):
-    proc = subprocess.Popen([sys.executable, "-m", "wbemconform.cli", "serve", "--port", "0",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-    if not m:
-        proc.kill()
-        proc.wait(timeout=15)
-        pytest.fail(f"no URL in {line!r}; stderr: {proc.stderr.read()}")
-    return proc, m.group(1)
-
-
 def test_pywbem_get_central_instances_against_read_only_serve(schema):
-    proc, url = _start_cli("--read-only", "--schema", schema,
-                           "--mof", str(THIRDPARTY / "omi_fan.mof"))
-    try:
+    with serve_cli.served("--read-only", "--schema", schema,
+                          "--mof", str(THIRDPARTY / "omi_fan.mof")) as (_, url):
         conn = pywbem.WBEMConnection(url, default_namespace="interop", timeout=20)
         server = pywbem.WBEMServer(conn)
         assert server.interop_ns == "interop"
@@ -188,13 +172,6 @@ def test_pywbem_get_central_instances_against_read_only_serve(schema):
         with pytest.raises(CIMError) as exc:  # a write is still refused
             conn.DeleteInstance(profiles["Fan"])
         assert exc.value.status_code == CIM_ERR_ACCESS_DENIED
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
 
 
 DYNAMIC_PROFILE_MOF = r'''

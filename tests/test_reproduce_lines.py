@@ -11,23 +11,20 @@ hand: python tests/reproduce_lines.py RESULTS.json)."""
 import html
 import json
 import os
-import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
+import serve_cli
 import zoo
 from reproduce_lines import compare, lines_of, pywbemcli_exe, reproduce_rows, run_line
 from wbemconform.reproduce import pywbemcli_command
 
 CLI = [sys.executable, "-c", "import sys; from wbemconform.cli import main; sys.exit(main())"]
-START_TIMEOUT = 60
 CHECK_TIMEOUT = 300
 
 #: zoo entry -> (its quirk, the requirement the quirk fails: every line of it
@@ -45,16 +42,6 @@ needs_pywbemcli = pytest.mark.skipif(
            "test extras)")
 
 
-def _first_line(proc, timeout):
-    """The server's start-up line, or None after ``timeout`` seconds."""
-    got = queue.Queue()
-    threading.Thread(target=lambda: got.put(proc.stdout.readline()), daemon=True).start()
-    try:
-        return got.get(timeout=timeout)
-    except queue.Empty:
-        return None
-
-
 @pytest.fixture(scope="module", params=sorted(SERVED))
 def served(request, tmp_path_factory):
     """(zoo entry, URL, results document, HTML report) of a check of the
@@ -65,17 +52,9 @@ def served(request, tmp_path_factory):
     assert manifest["quirks"] == [quirk]
     mofs = [str(zoo.ZOO / name / m) for m in manifest.get("mofs", ["defect.mof"])]
     # from the zoo's folder: the MOF's #pragma include of ../_common stays inside it
-    proc = subprocess.Popen(
-        CLI + ["serve", "--port", "0", "--read-only", "--quirk", quirk,
-               *[w for m in mofs for w in ("--mof", m)]],
-        cwd=zoo.ZOO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.DEVNULL)
-    try:
-        line = _first_line(proc, START_TIMEOUT) or ""
-        found = re.search(r"serving the mock at (http://127\.0\.0\.1:\d+) \(read-only, quirk "
-                          + re.escape(quirk), line)
-        assert found, (line, proc.poll())
-        url = found.group(1)
+    with serve_cli.served("--read-only", "--quirk", quirk,
+                          *[w for m in mofs for w in ("--mof", m)], cwd=zoo.ZOO,
+                          expect=r"\(read-only, quirk " + re.escape(quirk)) as (_, url):
         out = tmp_path_factory.mktemp(name)
         run = subprocess.run(
             CLI + ["check", "-q", "--wbem-url", url, "--wbem-workers", "2",
@@ -87,13 +66,6 @@ def served(request, tmp_path_factory):
         assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]  # it fails
         doc = json.loads((out / "c.json").read_text(encoding="utf-8"))
         yield name, url, doc, (out / "c.html").read_text(encoding="utf-8")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 def _records(doc, rid):

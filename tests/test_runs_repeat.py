@@ -5,12 +5,12 @@ seconds)."""
 
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 
 import pytest
+
+import serve_cli
 
 CLI = [sys.executable, "-m", "wbemconform.cli"]
 RUN_LIMIT = 300  # seconds one run may take
@@ -19,22 +19,8 @@ RUN_LIMIT = 300  # seconds one run may take
 @pytest.fixture
 def served(tmp_path):
     """The served mock (default example profiles) on a loopback port; stopped after."""
-    proc = subprocess.Popen(CLI + ["serve", "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    try:
-        line = proc.stdout.readline()
-        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        assert m, f"no URL in {line!r}"
-        yield m.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        proc.stdout.close()
-        proc.stderr.close()
+    with serve_cli.served(cwd=tmp_path) as (_, url):
+        yield url
 
 
 def run(url, workers, folder):
