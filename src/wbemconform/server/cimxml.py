@@ -58,14 +58,13 @@ under its lock, as pywbem's client calls it in process: the same answer
 
 from __future__ import annotations
 
-import http.client
 import threading
 import urllib.parse
 
 from pywbem import CIM_ERR_FAILED, CIM_ERR_NOT_SUPPORTED, CIMError
 
 from .auth import BasicAuth
-from .common import LOG, HttpError, mock_lock, one_line
+from .common import LOG, HttpError, WsgiApp, mock_lock, one_line
 from .faults import FaultInjector
 from .framing import MAX_REQUEST_BYTES
 from .methods import METHOD_NAMES, METHODS, QUERIES, check_query, method_params
@@ -77,7 +76,7 @@ from .readonly import check_extrinsic, check_intrinsic, method_declaration
 from .request import parse_request
 
 
-class CimXmlApp:
+class CimXmlApp(WsgiApp):
     """WSGI application serving a pywbem_mock connection over CIM-XML."""
 
     def __init__(self, conn, user=None, password=None, fault=None, read_only=False):
@@ -91,34 +90,17 @@ class CimXmlApp:
         self.pull_contexts = pull_contexts_for(conn)
         self._encoder = ResultEncoder(getattr(conn, "host", None))
 
-    # WSGI entry point
+    protocol = "CIM-XML"
+
+    # WSGI entry point: a seeded fault first (--fault), else WsgiApp's answer
     def __call__(self, environ, start_response):
         fault = self._faults.now()
         if fault is not None:
             return self._faults.answer(self, fault, environ, start_response)
-        status, headers, body = self.answer(environ)
-        headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return [body]
+        return super().__call__(environ, start_response)
 
-    def answer(self, environ):
-        """(status, headers, body) of the answer to a request (a WSGI environ)."""
-        try:
-            return self._handle(environ)
-        except HttpError as exc:
-            return self.http_error(exc)
-        except OSError:
-            # the client's connection failed while its request was read (a
-            # timeout, a reset; not with serve(), which reads requests whole):
-            # the HTTP server answers 408 or drops it
-            raise
-        except Exception:  # a bug here: never a traceback to the client
-            LOG.exception("internal error handling a CIM-XML request")
-            return self.http_error(HttpError(500, None, "internal server error"))
-
-    @staticmethod
-    def _status(code):
-        return f"{code} {http.client.responses.get(code, '')}".strip()
+    def internal_error(self, exc):
+        return self.http_error(HttpError(500, None, "internal server error"))
 
     def http_error(self, exc):
         """(status, headers, body) of an HTTP-level error answer."""

@@ -1,10 +1,11 @@
 """What every part of the served mock shares: its logger, the one-line form
 of an error detail, the HTTP-level error of a request, and the per-mock
 state (one lock per mock connection) that every application serving the
-same mock shares."""
+same mock shares, and how an application answers a request (WsgiApp)."""
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import weakref
@@ -31,6 +32,39 @@ class HttpError(Exception):
         self.cimerror = cimerror
         self.detail = detail
         self.headers = list(headers)
+
+
+class WsgiApp:
+    """What every application of the served mock does with a request: answer
+    it (``_handle``), an HTTP-level error as ``http_error`` says, a bug as
+    ``internal_error`` says -- never a traceback to the client -- and a
+    connection that failed while its request was read left to the front end
+    (which answers 408 or drops it). ``protocol`` names the application in
+    the log."""
+
+    protocol = "HTTP"
+
+    def __call__(self, environ, start_response):  # the WSGI entry point
+        status, headers, body = self.answer(environ)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
+        return [body]
+
+    def answer(self, environ):
+        """(status, headers, body) of the answer to a request (a WSGI environ)."""
+        try:
+            return self._handle(environ)
+        except HttpError as exc:
+            return self.http_error(exc)
+        except OSError:
+            raise  # the client's connection failed: the front end answers or drops it
+        except Exception as exc:  # a bug here: never a traceback to the client
+            LOG.exception("internal error handling a %s request", self.protocol)
+            return self.internal_error(exc)
+
+    @staticmethod
+    def _status(code):
+        return f"{code} {http.client.responses.get(code, '')}".strip()
 
 
 _LOCKS = weakref.WeakKeyDictionary()

@@ -59,7 +59,6 @@ the others in the WinRM form), in its own namespace.
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import time
 
@@ -72,7 +71,7 @@ from ..wsman import (ResourceUriMap, WsmanFault, build_enumerate_response, build
 from ..wsman.envelope import make_envelope, serialize
 from ..wsman.names import ACTION_GET_RESPONSE
 from .cimxml import CimXmlApp
-from .common import LOG, HttpError, one_line
+from .common import LOG, HttpError, WsgiApp, one_line
 from .framing import MAX_REQUEST_BYTES
 from .pulls import ENUMERATION_TIMEOUT, MAX_ENUMERATION_CONTEXTS
 from .request import MAX_XML_DEPTH, MAX_XML_ELEMENTS
@@ -94,7 +93,7 @@ MAX_ENVELOPE = 16 * 1024 * 1024
 MIN_ENVELOPE = 8192
 
 
-class WsmanApp:
+class WsmanApp(WsgiApp):
     """The WSGI application of one :class:`~wbemconform.server.routes.Mount`."""
 
     def __init__(self, mount, *, uri_map=None, enumeration_timeout=ENUMERATION_TIMEOUT,
@@ -114,30 +113,13 @@ class WsmanApp:
 
     # -- HTTP -----------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
-        status, headers, body = self.answer(environ)
-        headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return [body]
+    protocol = "WS-Management"
 
-    def answer(self, environ):
-        """(status, headers, body) of the answer to a request (a WSGI environ)."""
-        try:
-            return self._handle(environ)
-        except HttpError as exc:
-            return self._http_error(exc)
-        except OSError:
-            raise  # the client's connection failed: the front end answers or drops it
-        except Exception as exc:  # a bug here: never a traceback to the client
-            LOG.exception("internal error handling a WS-Management request")
-            return self._fault(build_fault("wsman:InternalError", f"internal server error: "
-                                           f"{type(exc).__name__}"))
+    def internal_error(self, exc):
+        return self._fault(build_fault("wsman:InternalError", f"internal server error: "
+                                       f"{type(exc).__name__}"))
 
-    @staticmethod
-    def _status(code):
-        return f"{code} {http.client.responses.get(code, '')}".strip()
-
-    def _http_error(self, exc):
+    def http_error(self, exc):
         headers = list(exc.headers)
         if exc.status == 401:  # as WinRM: the challenge, no body
             return self._status(401), headers, b""
