@@ -19,6 +19,7 @@ from pywbem import CIMError
 import hostile_servers as hs
 from wbemconform.options import (DEFAULT_MAX_RESPONSE_BYTES, TargetOptions, parse_byte_size,
                                  redact_url)
+from wbemconform.targets import transport as transport_module
 from wbemconform.targets import (ServerError, TargetSetupError, cimxml, open_target,
                                  pywbem_adapter, validate_options)
 from wbemconform.targets.transport import (OperationTimeoutError, RedirectRefusedError,
@@ -112,6 +113,37 @@ def test_a_slow_parse_ends_at_the_deadline_and_the_worker_stops():
     worker, = t.transport.abandoned
     worker.join(3)
     assert not worker.is_alive(), "the abandoned parse was not interrupted"
+
+
+def test_the_interrupt_of_an_abandoned_worker_never_reaches_a_thread_it_starts():
+    """Before: a WS-Management Release thread started by a worker while its
+    operation timed out died of the worker's interrupt (CPython gives a new
+    thread its creator's id until it runs), so the enumeration was never
+    released: seen once in CI. A worker that does nothing but start threads
+    is interrupted 60 times; no started thread may ever see the interrupt."""
+    hit = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: (hit.append(args.thread.name)
+                                         if args.exc_type is transport_module._Abandoned
+                                         else old_hook(args))
+
+    def start_threads_for_ever():
+        while True:
+            child = threading.Thread(target=lambda: None, name="started by the worker",
+                                     daemon=True)
+            transport_module.start_thread(child)
+            child.join()
+    try:
+        for _ in range(60):
+            t = target("http://127.0.0.1:9", timeout=0.02)
+            with pytest.raises(OperationTimeoutError):
+                t.transport.run(OP, start_threads_for_ever)
+            worker, = t.transport.abandoned
+            worker.join(3)
+            assert not worker.is_alive(), "the abandoned worker was not interrupted"
+    finally:
+        threading.excepthook = old_hook
+    assert hit == [], f"{len(hit)} threads started by a worker got its interrupt"
 
 
 def test_an_announced_oversize_answer_is_refused_before_reading():

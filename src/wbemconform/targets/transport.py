@@ -233,6 +233,22 @@ def current_deadline():
     return float("-inf") if job.abandoned else job.deadline
 
 
+def start_thread(thread: threading.Thread) -> None:
+    """Start ``thread`` from an operation's worker (or anywhere else).
+
+    An interrupt (:func:`_interrupt`) meant for the worker must not reach the
+    new thread: CPython gives a thread's state its creator's id until the
+    thread runs, and PyThreadState_SetAsyncExc raises in every thread state
+    with the id it is given. So no interrupt is sent while the thread starts
+    (``Thread.start`` returns once the new thread has its own id)."""
+    job = getattr(_current, "job", None)
+    if job is None:
+        thread.start()
+        return
+    with job.lock:
+        thread.start()
+
+
 def _work(job):
     """A worker thread's body: the job, and the end of an interrupted one."""
     try:

@@ -52,7 +52,7 @@ from ..wsman.values import WsmanDecodeError
 from ..wsman.xmlsafe import XmlError
 from . import pywbem_adapter
 from .base import UndeterminedCIMError
-from .transport import current_deadline
+from .transport import current_deadline, start_thread
 
 __all__ = ["WsmanConnection", "EnumerationNotEndingError", "CLASS_URI", "MAX_EMPTY_PULLS",
            "NOT_SUPPORTED"]
@@ -313,7 +313,7 @@ class WsmanConnection(pywbem.WBEMConnection):
             send()
         else:
             thread = threading.Thread(target=send, name="wbemconform Release", daemon=True)
-            thread.start()
+            start_thread(thread)
             thread.join(_RELEASE_BOUND)
 
     def _class_uri(self, classname, namespace, operation):
