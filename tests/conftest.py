@@ -111,16 +111,23 @@ def openpegasus(tmp_path_factory):
         pytest.fail(str(why), pytrace=False)
 
 
+_ZOO_TABLE = []  # (name, expected ids, failed ids) of each zoo entry that ran
+
+
+def pytest_runtest_logreport(report):
+    """Collect the defect zoo's rows (test_defect_zoo records each as the
+    property "zoo"): reports reach this process from pytest-xdist's workers too."""
+    if report.when == "call":
+        _ZOO_TABLE.extend(value for key, value in report.user_properties if key == "zoo")
+
+
 def pytest_terminal_summary(terminalreporter):
     """The defect zoo's table, when its test ran."""
-    import sys
-    module = sys.modules.get("test_defect_zoo")
-    rows = getattr(module, "TABLE", None)
-    if not rows:
+    if not _ZOO_TABLE:
         return
     tr = terminalreporter
     tr.section("defect zoo: defect -> expected ids -> failed ids")
-    for name, expected, failed in sorted(rows):
+    for name, expected, failed in sorted(_ZOO_TABLE):
         mark = "ok " if expected == failed else "MISMATCH"
         tr.write_line(f"{mark} {name:40} {', '.join(expected) or '-':45} {', '.join(failed) or '-'}")
 
