@@ -99,9 +99,14 @@ def test_an_option_for_another_kind_of_target_is_refused(given, url, message):
         validate_options(TargetOptions(url=url, **given))
 
 
-def test_mock_include_options_are_not_refused_with_a_url(tmp_path):
-    validate_options(TargetOptions(url="http://h", mock_include_roots=[str(tmp_path)],
-                                   mock_include_anywhere=True))
+@pytest.mark.parametrize("given, name", [
+    ({"mock_include_roots": ["inc"]}, "--wbem-mock-include-root"),
+    ({"mock_include_anywhere": True}, "--wbem-mock-include-anywhere"),
+])
+def test_mock_include_options_are_refused_with_a_url(given, name):
+    """Before: accepted with --wbem-url and silently unused."""
+    with pytest.raises(TargetSetupError, match=f"^{name}: only used with the embedded mock, and --wbem-url http://h is given"):
+        validate_options(TargetOptions(url="http://h", **given))
 
 
 def test_one_place_picks_the_opener():

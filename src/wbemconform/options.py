@@ -330,15 +330,14 @@ TABLE: tuple[Option, ...] = (
                          "undeclared qualifiers and warns about a reference to a class that "
                          "exists nowhere, dmtf rejects both", ("mock",), choices=("wmi", "dmtf"),
            default="wmi", field="mock_dialect"),
-    # exclusive=False: accepted (and unused) with --wbem-url, as before the option table
     Option(MOCK_INCLUDE_ROOT, "a folder whose files the mock's #pragma include may read too "
                               "(repeatable; by default an include stays inside the MOF "
                               "file's folder tree, the schema folders and the current "
                               "folder)", ("mock", "path"), metavar="FOLDER", action="append",
-           default=[], field="mock_include_roots", exclusive=False),
+           default=[], field="mock_include_roots"),
     Option(MOCK_INCLUDE_ANYWHERE, "let the mock's #pragma include read any file (its text "
                                   "is never shown in an error)", ("mock",),
-           action="store_true", field="mock_include_anywhere", exclusive=False),
+           action="store_true", field="mock_include_anywhere"),
     Option(FLAVOR, "which requirements apply: wmi (Windows-style), dmtf, or auto (default)",
            choices=("auto", "wmi", "dmtf"), default="auto", field="flavor"),
     Option(PROFILE, "check only these registered profiles (repeatable)",
