@@ -130,6 +130,50 @@ def test_failures_that_share_no_silent_object_are_not_grouped():
     assert (finding.requirement, [r for r, _, _ in finding.explains]) == ("TR-2", ["RC-2"])
 
 
+def _failed(operation, arg0, status, namespace=None):
+    args = {"arg0": arg0, **({"namespace": namespace} if namespace else {})}
+    return {"operation": operation, "arguments": args, "outcome": "cim-error",
+            "result": f"{status}: the provider says no"}
+
+
+def test_failures_from_one_failed_call_are_one_shared_error():
+    """Failures no catalog cause explains, whose findings name the class of
+    one failed call (operation, class, namespace, CIM status), are grouped;
+    a call the findings do not name, or another status, is not a share."""
+    get = _failed("GetInstance", 'root/a:X_Link.A="1",B="2"', "CIM_ERR_FAILED")
+    get2 = _failed("GetInstance", 'root/a:X_Link.A="3",B="4"', "CIM_ERR_FAILED")
+    results = _results([
+        ("ER-1", "target", "fail", ['GetInstance(root/a:X_Link.A="1",B="2") failed'], [get]),
+        ("PR-2", "P -> root/a:X_Link", "fail", ["GetInstance of 2 X_Link paths failed"],
+         [get2, _failed("EnumerateInstances", "Y_Other", "CIM_ERR_NOT_FOUND", "root/b")]),
+    ])
+    (shared,) = find_causes(results)
+    assert type(shared).__name__ == "SharedError"
+    assert (shared.requirement, shared.explained_ids()) == ("PR-2", ["ER-1"])
+    assert shared.summary == "X_Link answers CIM_ERR_FAILED to GetInstance in root/a"
+    assert shared.as_dict()["kind"] == "shared-error"
+    # the shared call is not named by one of the findings: no evidence of a share
+    assert find_causes(_results([
+        ("ER-1", "target", "fail", ["a nonexistent instance was returned"], [get]),
+        ("PR-2", "s", "fail", ["GetInstance of 2 X_Link paths failed"], [get2])])) == []
+    # another CIM status, another namespace: other calls
+    other = _failed("GetInstance", 'root/a:X_Link.A="1",B="2"', "CIM_ERR_NOT_FOUND")
+    far = _failed("GetInstance", 'root/b:X_Link.A="1",B="2"', "CIM_ERR_FAILED")
+    for call in (other, far):
+        assert find_causes(_results([
+            ("ER-1", "target", "fail", ["GetInstance of X_Link failed"], [call]),
+            ("PR-2", "s", "fail", ["GetInstance of 2 X_Link paths failed"], [get2])])) == []
+
+
+def test_a_failure_sharing_a_failed_call_with_a_cause_joins_it():
+    """supportsget-false: PR-4 (SupportsGet is FALSE) explains PR-2 by the
+    catalog; ER-1's GetInstance of a nonexistent link fails with the same
+    CIM_ERR_NOT_SUPPORTED from the same provider, so it goes under PR-4 too."""
+    session = run_session(zoo.options("supportsget-false"))
+    (cause,) = find_causes(session.results)
+    assert (cause.requirement, cause.explained_ids()) == ("PR-4", ["PR-2", "ER-1"])
+
+
 def _results(records):
     results = Results()
     for rid, subject, verdict, problems, evidence in records:

@@ -229,6 +229,26 @@ def test_every_non_pass_is_pinned_with_its_reason(omi, results):
     assert run.returncode == 1, run.stdout[-2000:]
 
 
+def test_failures_from_one_refusing_provider_are_one_cause(omi, results):
+    """ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED to
+    enumeration (root/omi) and to GetInstance (interop; checked by hand with
+    raw WS-Management requests: a wsman:UnsupportedFeature fault with
+    CIMStatusCode 7): PR-1, PR-2 and ER-1 are one shared error, led by PR-1;
+    the silent fans lead TR-3, RC-2 and CI-2 as before. All still count."""
+    _, doc, _ = answered(omi, results, RECORD_AGAIN)
+    kinds = {c.get("kind"): c for c in doc["causes"]}
+    assert sorted(kinds) == ["shared-error", "shared-finding"], doc["causes"]
+    error = kinds["shared-error"]
+    assert error["requirement"] == "PR-1"
+    assert {e["requirement"] for e in error["explains"]} == {"PR-2", "ER-1"}
+    assert error["summary"].startswith(
+        "ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED to GetInstance in "
+        "interop; EnumerateInstanceNames, EnumerateInstances in root/omi"), error["summary"]
+    assert {e["requirement"] for e in kinds["shared-finding"]["explains"]} == \
+        {"TR-3", "RC-2", "CI-2"}
+    assert {"PR-1", "PR-2", "ER-1"} <= {f["requirement"] for f in doc["gate"]["failures"]}
+
+
 def test_the_run_is_bounded_and_writes_nothing(omi, results):
     """It ends well within its bounds (every operation bounded by --wbem-timeout),
     sends no write, and the pywbem central-instance discovery (CI-1) runs over

@@ -22,6 +22,17 @@ The grouping is derived from data, never from requirement ids in code:
 A cause that is itself explained by another failure is not a cause: its
 dependents go to the first cause up the chain (the catalog's ``explains``
 has no cycles: wbemconform.catalog refuses one).
+
+Failures no catalog cause explains are grouped by what their evidence
+shares, again from data:
+
+* the same failed call -- the same operation on the same class in the same
+  namespace answered with the same CIM status -- that each one's findings
+  name (its class): such a failure joins the cause whose group already has
+  that failed call, else the failures sharing it form a group of their own
+  (:class:`SharedError`, of two requirements at least);
+* the same silent traversal (:class:`Finding`): traversals from an object
+  every one of their findings names answered nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ import re
 
 from .catalog import catalog
 
-__all__ = ["Cause", "find_causes", "causes_as_dicts"]
+__all__ = ["Cause", "Finding", "SharedError", "find_causes", "causes_as_dicts"]
 
 #: verdicts a cause or a dependent can have
 _FAILING = ("fail", "error")
@@ -92,6 +103,118 @@ class Finding(Cause):
         return {**super().as_dict(), "kind": "shared-finding", "sources": self.sources}
 
 
+class SharedError(Cause):
+    """Failures of several requirements whose findings come from one failed
+    call: the same operation on the same class in the same namespace answered
+    with the same CIM status. Led by the first of them in catalog order; its
+    summary is the failed call."""
+
+    def __init__(self, requirement, subject, record, level, errors):
+        super().__init__(requirement, subject, record, level)
+        self.errors = sorted(errors)
+
+    @property
+    def summary(self):
+        """The class and CIM status most of the failed calls share, and to
+        which operations in which namespaces."""
+        by_pair: dict = {}
+        for operation, status, namespace, classname in self.errors:
+            by_pair.setdefault((classname, status), {}).setdefault(namespace, []).append(
+                operation)
+        (classname, status), where = max(sorted(by_pair.items()),  # the first of the most
+                                         key=lambda kv: sum(map(len, kv[1].values())))
+        calls = "; ".join(f"{', '.join(ops)} in {ns}" for ns, ops in sorted(where.items()))
+        others = len(self.errors) - sum(map(len, where.values()))
+        more = f" (and {others} more failed call(s))" if others else ""
+        return f"{classname} answers {status} to {calls}{more}"
+
+    def as_dict(self):
+        return {**super().as_dict(), "kind": "shared-error",
+                "errors": [dict(zip(("operation", "status", "namespace", "class"), e))
+                           for e in self.errors]}
+
+
+#: a CIM status at the start of a call's result ("CIM_ERR_NOT_SUPPORTED: ...")
+_STATUS = re.compile(r"^(CIM_ERR_\w+)")
+#: the class of an object path an operation was issued on ("[//h/]ns:Class.k=..")
+_PATH_CLASS = re.compile(r"^(?://[^/]*/)?[\w/\\]+:(\w+)(?:[.=]|$)")
+
+
+def _failed_calls(rec):
+    """{(operation, CIM status, namespace, class)} of the calls in ``rec``'s
+    evidence that failed with a CIM error on a class its findings name."""
+    text = " ".join([rec.message, *rec.problems]).lower()
+    out = set()
+    for e in rec.evidence:
+        if e.get("outcome") != "cim-error":
+            continue
+        status = _STATUS.match(str(e.get("result", "")))
+        args = e.get("arguments") or {}
+        arg0 = str(args.get("arg0", ""))
+        path = _PATH_CLASS.match(arg0)
+        classname = path.group(1) if path else arg0 if re.fullmatch(r"\w+", arg0) else ""
+        namespaces = _call_namespaces(e)
+        if not (status and classname and namespaces) or \
+                not re.search(r"(?<!\w)" + re.escape(classname.lower()) + r"(?!\w)", text):
+            continue
+        out.add((e.get("operation", "?"), status.group(1), min(namespaces), classname))
+    return out
+
+
+def _shared_errors(results, failing, causes, taken):
+    """Group the failures no cause explains that share a failed call: with
+    the cause whose group has it, else among themselves (SharedError, of two
+    requirements at least). Adds what it groups to ``taken``."""
+    calls = {(rid, subject): _failed_calls(rec) for rid, subject, rec in failing}
+    for cause in causes:
+        members = [(cause.requirement, cause.subject)] + \
+            [(rid, subject) for rid, subject, _ in cause.explains]
+        shared = set().union(*(calls[m] for m in members))
+        for rid, subject, rec in failing:
+            if (rid, subject) not in taken and calls[(rid, subject)] & shared:
+                cause.explains.append((rid, subject, rec))
+                taken.add((rid, subject))
+    out = []
+    for keys, errors, make in _groups(results, failing,
+                                      {k: v for k, v in calls.items() if v and k not in taken}):
+        out.append(make(SharedError, set.intersection(*(calls[k] for k in keys)) or errors))
+        taken.update(keys)
+    return out
+
+
+def _groups(results, failing, shares):
+    """The groups of two requirements at least among ``shares`` ({(rid,
+    subject): set of shared things}, joined where the sets meet): (keys, the
+    things, make), where ``make(cls, *args)`` builds the group's cause, led by
+    its first failure in catalog order and explaining the others."""
+    order = list(catalog())
+    by_key = {(rid, subject): rec for rid, subject, rec in failing}
+    for keys, things in _connected(shares):
+        if len({rid for rid, _ in keys}) < 2:
+            continue
+        lead, *rest = sorted(keys, key=lambda k: (order.index(k[0]), k[1]))
+
+        def make(cls, *args, lead=lead, rest=rest):
+            found = cls(lead[0], lead[1], by_key[lead], results.level(lead[0]), *args)
+            found.explains = [(rid, subject, by_key[(rid, subject)]) for rid, subject in rest]
+            return found
+        yield keys, things, make
+
+
+def _connected(shares):
+    """[(keys, shared things)]: the keys of ``shares`` ({key: set}) joined
+    where their sets meet (connected components)."""
+    groups = []
+    for key, things in shares.items():
+        keys, joined = {key}, set(things)
+        for group in [g for g in groups if g[1] & joined]:
+            keys |= group[0]
+            joined |= group[1]
+            groups.remove(group)
+        groups.append((keys, joined))
+    return groups
+
+
 #: the traversals whose empty answer a finding can share
 TRAVERSALS = ("AssociatorNames", "Associators", "ReferenceNames", "References")
 
@@ -117,27 +240,11 @@ def _shared_findings(results, failing, taken):
     silent = {(rid, subject): _silent_sources(rec) for rid, subject, rec in failing
               if (rid, subject) not in taken and rec.verdict == "fail"}
     silent = {k: v for k, v in silent.items() if v}
-    groups = []  # [(keys, sources)]
-    for key, sources in silent.items():
-        joined = [g for g in groups if g[1] & sources.keys()]
-        keys, srcs = {key}, set(sources)
-        for g in joined:
-            keys |= g[0]
-            srcs |= g[1]
-            groups.remove(g)
-        groups.append((keys, srcs))
-    order = list(catalog())
-    by_key = {(rid, subject): rec for rid, subject, rec in failing}
     out = []
-    for keys, sources in groups:
-        if len({rid for rid, _ in keys}) < 2:
-            continue
-        ranked = sorted(keys, key=lambda k: (order.index(k[0]), k[1]))
-        lead = ranked[0]
-        ops = {op for k in keys for src, found in silent[k].items() for op in found}
-        finding = Finding(lead[0], lead[1], by_key[lead], results.level(lead[0]), sources, ops)
-        finding.explains = [(rid, subject, by_key[(rid, subject)]) for rid, subject in ranked[1:]]
-        out.append(finding)
+    for keys, sources, make in _groups(results, failing,
+                                       {k: set(v) for k, v in silent.items()}):
+        ops = {op for k in keys for found in silent[k].values() for op in found}
+        out.append(make(Finding, sources, ops))
     return out
 
 
@@ -233,7 +340,9 @@ def find_causes(results) -> list[Cause]:
         causes[top].explains.append((rid, subject, rec))
     taken = set(causes) | {(rid, subject) for c in causes.values()
                            for rid, subject, _ in c.explains}
-    found = list(causes.values()) + _shared_findings(results, failing, taken)
+    found = list(causes.values())
+    found += _shared_errors(results, failing, found, taken)
+    found += _shared_findings(results, failing, taken)
     order = list(cat)
     return sorted(found, key=lambda c: (order.index(c.requirement), c.subject))
 
