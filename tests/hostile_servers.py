@@ -226,6 +226,19 @@ def ok(extra=()):
     return respond
 
 
+def answers_only_with_credentials():
+    """OMI's HTTP port: a request without an Authorization header gets no
+    answer at all (the connection stays open), one with any gets 401; a TLS
+    ClientHello, which never ends a header block, gets nothing either."""
+    def respond(request, out):
+        if "authorization" in request.headers:
+            _answer(out, b"", "401 Unauthorized", ['WWW-Authenticate: Basic realm="WSMAN"'])
+            return
+        while not out.over:
+            out.stopping.wait(0.05)
+    return respond
+
+
 def trickle(phase="headers", interval=1.0):
     """One byte per ``interval`` seconds, forever: in the status line and
     headers (``phase="headers"``) or in the body after complete headers that

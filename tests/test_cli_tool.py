@@ -80,7 +80,7 @@ def test_an_https_url_to_a_plain_http_server_says_so(tmp_path):
 
 
 def test_plain_http_answer_recognises_only_that_tls_error():
-    from wbemconform.targets.transport import plain_http_answer
+    from wbemconform.targets.plain_http import plain_http_answer
     err = requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number")
     assert "answered plain HTTP" in plain_http_answer(err, "https://u:pw@h:5989")
     assert "pw" not in plain_http_answer(err, "https://u:pw@h:5989")

@@ -146,6 +146,34 @@ def test_the_interrupt_of_an_abandoned_worker_never_reaches_a_thread_it_starts()
     assert hit == [], f"{len(hit)} threads started by a worker got its interrupt"
 
 
+@pytest.mark.parametrize("path", ["/cimom", "/wsman"])
+def test_an_https_url_to_a_plain_http_server_silent_to_tls_says_so(path):
+    """Before: an https:// URL to OMI's plain-HTTP port timed out with
+    "timed out" (OMI never answers a ClientHello: it waits for the end of
+    the headers). Now the timed-out handshake is followed by a bounded
+    plain-HTTP probe, which carries the credentials of no one."""
+    with hs.serve(hs.answers_only_with_credentials()) as server:
+        url = server.url.replace("http://", "https://") + path
+        plain = server.url
+        with pytest.raises((ServerError, TargetSetupError)) as info:
+            call(target(url, timeout=2, no_verify=True, user="bob", password=SECRET))
+    message = str(info.value)
+    assert (f"the server at {url.removesuffix(path)} never answered the TLS handshake but "
+            f"answers plain HTTP; use {plain}") in message, message
+    probes = [r for r in server.requests if r.method == "HEAD"]
+    assert len(probes) == 1 and (probes[0].user, probes[0].password) == ("", "")
+    assert SECRET not in repr(server.requests) and SECRET not in message
+
+
+def test_a_tls_handshake_no_one_answers_is_a_timeout():
+    """A server silent to TLS and to plain HTTP alike: the plain timeout."""
+    with hs.serve(hs.trickle("headers", interval=30)) as server:
+        url = server.url.replace("http://", "https://")
+        err, elapsed = timed_failure(target(url, timeout=1.5, no_verify=True))
+    assert f"{OP} timed out" in str(err) and "plain HTTP" not in str(err), err
+    assert elapsed < 1.5 + MARGIN, elapsed
+
+
 def test_an_announced_oversize_answer_is_refused_before_reading():
     with hs.serve(hs.padded(1000, declared=10 ** 11)) as server:
         err, elapsed = timed_failure(target(server.url))

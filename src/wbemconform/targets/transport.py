@@ -55,6 +55,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from ..options import Secret, redact_url
 from ..secrets import MASK
 from . import pywbem_adapter
+from .plain_http import answers_plain_http, plain_http_answer, plain_http_message
 from .urls import parse_url
 
 __all__ = ["tls_choice", "TlsChoice", "Transport", "check_deadline", "current_deadline",
@@ -133,21 +134,6 @@ def tls_problem(options) -> str | None:
     return None
 
 
-def plain_http_answer(exc, url) -> str | None:
-    """When a TLS handshake failed because the server answered plain HTTP
-    (OpenSSL's WRONG_VERSION_NUMBER, or "http request" on the server's side):
-    one line saying so and what to give instead; else None."""
-    text = str(exc)
-    if not isinstance(exc, requests.exceptions.SSLError) or not (
-            "WRONG_VERSION_NUMBER" in text or "wrong version number" in text.lower() or
-            "http request" in text.lower()):
-        return None
-    shown = redact_url(url)
-    plain = "http://" + shown.split("://", 1)[-1]
-    return (f"the server at {shown} answered plain HTTP to an https:// URL; use {plain} "
-            "(or the server's HTTPS port)")
-
-
 # -- errors -----------------------------------------------------------------------------
 
 class OperationTimeoutError(pywbem.TimeoutError):
@@ -188,6 +174,7 @@ class _Job:
         self.finished = False
         self.abandoned = False
         self.answered = False  # a whole answer was read (what fails next is its processing)
+        self.handshaking = False  # connecting to an https:// URL (TCP, TLS handshake)
         self.result = self.error = None
 
     def __repr__(self):
@@ -296,7 +283,14 @@ def _pool_classes(register):
 
     class TlsConn(HTTPSConnection):
         def connect(self):
-            super().connect()
+            job = getattr(_current, "job", None)
+            if job is not None:  # connecting (TCP, then the TLS handshake)
+                job.handshaking = True
+            try:
+                super().connect()
+            finally:
+                if job is not None:
+                    job.handshaking = False
             register(self)
 
     class Pool(HTTPConnectionPool):
@@ -465,6 +459,9 @@ class Transport:
             self.abort()
             _interrupt(job, worker)
             self.abandoned.append(worker)
+            if job.handshaking and answers_plain_http(self.url):
+                raise pywbem.ConnectionError(f"{operation}: " + plain_http_message(
+                    self.url, "never answered the TLS handshake but answers plain HTTP"))
             raise OperationTimeoutError(self.timeout_message(operation))
         error, job.error = job.error, None
         if error is not None:
