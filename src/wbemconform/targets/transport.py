@@ -455,11 +455,12 @@ class Transport:
                                   daemon=True)
         worker.start()
         if not job.done.wait(max(0.0, deadline - time.monotonic())):
+            handshaking = job.handshaking  # read before the interrupt can end it
             job.abandoned = True
             self.abort()
             _interrupt(job, worker)
             self.abandoned.append(worker)
-            if job.handshaking and answers_plain_http(self.url):
+            if handshaking and answers_plain_http(self.url):
                 raise pywbem.ConnectionError(f"{operation}: " + plain_http_message(
                     self.url, "never answered the TLS handshake but answers plain HTTP"))
             raise OperationTimeoutError(self.timeout_message(operation))
