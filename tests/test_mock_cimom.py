@@ -157,6 +157,44 @@ def test_interop_namespace_without_the_schema(tmp_path):
         "CIM_RegisteredProfile", namespace="interop")] == ["Acme:PR"]
 
 
+PROFILE_IN_INTEROP = ('#pragma namespace("interop")\n'
+                      'instance of CIM_RegisteredProfile { InstanceID = "Acme:PR"; '
+                      'RegisteredName = "Profile Registration"; RegisteredOrganization = 2; '
+                      'RegisteredVersion = "1.0.1"; AdvertiseTypes = {2}; };\n')
+
+
+def test_interop_namespace_named_in_an_included_file(tmp_path):
+    """Before: a top-level file that only includes the file naming
+    "interop" failed to load (CIM_ERR_ALREADY_EXISTS: pywbem_mock had made
+    root/interop its interop namespace already)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "registration.mof").write_text(PROFILE_IN_INTEROP)
+    top = tmp_path / "top.mof"
+    top.write_text('#pragma include("sub/registration.mof")\n')
+    conn = connect([str(top)], cache=False)
+    assert conn.default_namespace == "interop" and "root/interop" not in conn.namespaces
+    assert [p["InstanceID"] for p in conn.EnumerateInstanceNames(
+        "CIM_RegisteredProfile", namespace="interop")] == ["Acme:PR"]
+
+
+def test_the_search_for_the_interop_name_reads_only_what_the_load_may(tmp_path):
+    """An include outside the folders the load may read is not read for the
+    name either (the load refuses it, naming the line); a cycle ends."""
+    from wbemconform.mock.layout import interop_namespace_of
+    outside, project = tmp_path / "outside", tmp_path / "project"
+    outside.mkdir()
+    project.mkdir()
+    (outside / "registration.mof").write_text(PROFILE_IN_INTEROP)
+    top = project / "top.mof"
+    top.write_text('#pragma include("../outside/registration.mof")\n')
+    assert interop_namespace_of([top]) == "root/interop"
+    assert interop_namespace_of([top], include_roots=[str(outside)]) == "interop"
+    assert interop_namespace_of([top], include_anywhere=True) == "interop"
+    (project / "a.mof").write_text('#pragma include("b.mof")\n')
+    (project / "b.mof").write_text('#pragma include("a.mof")\n#pragma namespace("interop")\n')
+    assert interop_namespace_of([project / "a.mof"]) == "interop"
+
+
 # -- pywbem's get_central_instances against `wbemconform serve --read-only` ---------------
 
 def test_pywbem_get_central_instances_against_read_only_serve(schema):

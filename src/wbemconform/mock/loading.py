@@ -68,7 +68,7 @@ def connect(mof_files=None, providers=None, accept_remote_target_namespaces=Fals
         include_roots = default_include_roots()
     # the interop namespace the MOF names (DSP1033 1.1's "interop", say);
     # MOF before any namespace pragma goes there too
-    interop = interop_namespace_of(files)
+    interop = interop_namespace_of(files, include_roots, allow_include_outside)
     kwargs.setdefault("default_namespace", interop)
     options = dict(providers=providers,
                    accept_remote_target_namespaces=accept_remote_target_namespaces,
