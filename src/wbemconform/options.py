@@ -309,7 +309,8 @@ TABLE: tuple[Option, ...] = (
            field="max_response_bytes", group="limits"),
     Option(WORKERS, f"operations a URL target may have under way at once, over separate "
                     f"connections (default {DEFAULT_WORKERS}; 1: one at a time); the verdicts, "
-                    "the evidence and the operation log are the same whatever N",
+                    "the evidence and the operation log are the same whatever N, but for "
+                    "what the server varies (README: Runs repeat)",
            metavar="N", type=int, default=DEFAULT_WORKERS, field="workers", group="limits"),
     Option(INTEROP, "the interop namespace (default: discovered)", metavar="NS",
            field="interop_namespace"),
