@@ -451,7 +451,7 @@ def test_the_fault_relates_to_the_request(client):
 
 def test_unknown_actions_and_resource_uris(client):
     body = build_get(client.to, process_uri(), selectors={"Handle": "4"}).replace(
-        ACTION_GET.encode(), b"http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete")
+        ACTION_GET.encode(), b"http://schemas.xmlsoap.org/ws/2004/08/eventing/Subscribe")
     fault = pytest.raises(WsmanFault, parse_get_response, client.send(body)).value
     assert fault.subcode == "wsa:ActionNotSupported"
     fault = pytest.raises(WsmanFault, parse_get_response, client.send(build_get(

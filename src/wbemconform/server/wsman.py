@@ -28,9 +28,10 @@ How a request is handled:
   (:mod:`wbemconform.server.wsman_ops`), under the mock's lock; with
   ``read_only`` every custom action but the reading ones
   (:data:`~wbemconform.server.readonly.READ_METHODS`) is refused with
-  ``CIM_ERR_ACCESS_DENIED`` before the mock is touched (the WS-Transfer
-  writes -- Put, Create, Delete -- are not served at all:
-  ``wsa:ActionNotSupported``);
+  ``CIM_ERR_ACCESS_DENIED`` before the mock is touched, and so are the
+  WS-Transfer writes -- Create, Put, Delete, which a writable server hands
+  to the mock's ``CreateInstance``, ``ModifyInstance``, ``DeleteInstance``
+  (a provider's refusal comes back as a fault with its CIM status);
 * enumerations are answered at once and handed out by Pull from
   :mod:`wbemconform.server.wsman_enum` (capped, expiring);
 * a response larger than the request's ``wsman:MaxEnvelopeSize`` (default
@@ -70,10 +71,13 @@ from ..wsman import (ResourceUriMap, WsmanFault, build_enumerate_response, build
                      build_release_response, fault_for_cim_error, parse_request)
 from ..wsman.envelope import make_envelope, serialize
 from ..wsman.names import ACTION_GET_RESPONSE
+from ..wsman.transfer import (build_create_response, build_delete_response,
+                              build_put_response)
 from .cimxml import CimXmlApp
 from .common import LOG, HttpError, WsgiApp, one_line
 from .framing import MAX_REQUEST_BYTES
 from .pulls import ENUMERATION_TIMEOUT, MAX_ENUMERATION_CONTEXTS
+from .readonly import check_intrinsic
 from .request import MAX_XML_DEPTH, MAX_XML_ELEMENTS
 from .wsman_auth import WsmanGate
 from .wsman_enum import EnumerationContexts
@@ -196,6 +200,8 @@ class WsmanApp(WsgiApp):
         if req.operation == "Release":
             self.contexts.release(req.context)
             return build_release_response(req.message_id)
+        if req.operation in _WRITES:
+            return self._write(req)
         if req.operation not in ("Get", "Enumerate", "Invoke"):
             raise fault("wsa:ActionNotSupported", f"action {req.action[:200]!r} is not "
                         f"supported by this server", "ActionMismatch")
@@ -214,6 +220,22 @@ class WsmanApp(WsgiApp):
                                                     namespace=res.namespace), limit)
         items = list(self._locked(lambda ops: ops.enumerate(req, res), req))
         return self._enumerate(req, res, items, limit)
+
+    def _write(self, req):
+        """Create, Put, Delete: refused on a read-only server before the mock
+        is touched, else the mock's CreateInstance/ModifyInstance/DeleteInstance."""
+        check_intrinsic(_WRITES[req.operation], self.read_only)
+        limit = self._limit(req)
+        res = Resource(req, self.uri_map)
+        if req.operation == "Create":
+            path = self._locked(lambda ops: ops.create(req, res), req)
+            return self._fits(build_create_response(req.message_id, path, self.uri_map,
+                                                    namespace=res.namespace), limit)
+        if req.operation == "Put":
+            self._locked(lambda ops: ops.put(req, res), req)
+            return self._fits(build_put_response(req.message_id), limit)
+        self._locked(lambda ops: ops.delete(req, res), req)
+        return self._fits(build_delete_response(req.message_id), limit)
 
     def _locked(self, operation, req):
         """``operation(MockOps)`` under the mock's lock."""
@@ -297,6 +319,10 @@ class WsmanApp(WsgiApp):
         if n == remaining:
             self.contexts.finish(req.context)
         return body
+
+
+#: WS-Transfer writes -> the mock's operation (refused by a read-only server)
+_WRITES = {"Create": "CreateInstance", "Put": "ModifyInstance", "Delete": "DeleteInstance"}
 
 
 def make_wsman_app(mount, **options):

@@ -19,7 +19,18 @@ Enumerate, ``wsmb:AssociatedInstances``        ``Associators`` / ``AssociatorNam
 Enumerate, ``wsmb:AssociationInstances``       ``References`` / ``ReferenceNames``
 custom action ``<resource URI>/<method>``      ``InvokeMethod`` (on the path, or on the class
                                                without key selectors)
+Create, class URI, the instance as the body    ``CreateInstance(instance, namespace)``
+Put, class URI + key selectors, the instance   ``ModifyInstance(instance)`` (its path: the
+                                               selectors')
+Delete, class URI + key selectors              ``DeleteInstance(path)``
 =============================================  ==================================================
+
+The writes' instance element is typed by the class's declarations as the
+selectors are (reference values are EPRs, typed the same way); one that is
+not of the resource URI's class, or does not read, is
+``wxf:InvalidRepresentation``. Whether a write reaches the mock at all is
+the app's decision (``--read-only``: refused before it, see
+:mod:`wbemconform.server.readonly`).
 
 The CIM namespace is the ``__cimnamespace`` selector, else the one a WinRM
 ``wmi/<namespace>/<class>`` URI carries, else WinRM's default
@@ -37,7 +48,8 @@ from pywbem import (CIM_ERR_INVALID_PARAMETER, CIM_ERR_INVALID_QUERY, CIMClassNa
 from ..wql import WqlSyntaxError, check_query_length
 from ..wsman import (AssociatedInstancesFilter, AssociationInstancesFilter, Epr,
                      UnknownResourceUri, WqlFilter, WsmanDecodeError, WsmanFault,
-                     epr_to_path)
+                     epr_to_path, instance_from_xml)
+from ..wsman.cim import local_name
 from ..wsman.names import (CIMNAMESPACE_SELECTOR, CLASS_RETRIEVAL_URI, CLASSNAME_SELECTOR,
                            FAULT_DETAIL, MODE_EPR)
 from ..wsman.values import decode_text
@@ -171,6 +183,46 @@ class MockOps:
                                       IncludeQualifiers=True, IncludeClassOrigin=True)
         return self.conn.GetInstance(self.target_path(req, res), LocalOnly=False,
                                      IncludeQualifiers=False, IncludeClassOrigin=False)
+
+    # -- Put, Create, Delete (WS-Transfer writes) -----------------------------------
+
+    def _instance(self, req, res, path=None):
+        """The typed ``CIMInstance`` a Put's or a Create's body carries."""
+        classname = res.need_class(req.operation)
+        elem = req.input_element
+        if elem is None or local_name(elem).lower() != classname.lower():
+            found = "nothing" if elem is None else f"<{local_name(elem)[:100]}>"
+            raise fault("wxf:InvalidRepresentation", f"{req.operation} at the resource URI "
+                        f"of {classname} needs a {classname} instance as its body, not {found}")
+        try:
+            inst = instance_from_xml(elem, cimclass=self.keys.cimclass(classname, res.namespace),
+                                     uri_map=self.uri_map, namespace=res.namespace, path=path)
+        except (WsmanDecodeError, UnknownResourceUri) as exc:
+            raise fault("wxf:InvalidRepresentation", f"{req.operation}: {exc}") from None
+        for prop in inst.properties.values():
+            values = prop.value if isinstance(prop.value, list) else [prop.value]
+            typed = [self._reference(v, res.namespace) if isinstance(v, CIMInstanceName)
+                     else v for v in values]
+            if any(isinstance(v, CIMInstanceName) for v in values):
+                prop.value = typed if isinstance(prop.value, list) else typed[0]
+        return inst
+
+    def _reference(self, path, namespace):
+        path.namespace = normalize_namespace(path.namespace or namespace)
+        return self.keys.type_keys(path)
+
+    def create(self, req, res):
+        """The mock's CreateInstance of the body's instance: the new path."""
+        return self.conn.CreateInstance(self._instance(req, res), namespace=res.namespace)
+
+    def put(self, req, res):
+        """The mock's ModifyInstance of the instance the selectors address."""
+        path = self.target_path(req, res)
+        self.conn.ModifyInstance(self._instance(req, res, path))
+
+    def delete(self, req, res):
+        """The mock's DeleteInstance of the instance the selectors address."""
+        self.conn.DeleteInstance(self.target_path(req, res))
 
     # -- Enumerate ------------------------------------------------------------------
 

@@ -20,10 +20,11 @@ cim-schema/2/<class>`` with a ``__cimnamespace`` selector, which WinRM and
 OMI both take).
 
 Declared capabilities: ``class-retrieval`` when the server answers the class
-Get (probed once, at open). Never ``writes`` (no WS-Transfer writes are sent
-yet: PR-5 is not applicable). Never
-``pull-operations``, ``class-enumeration`` or ``exact-fault-codes``
-(WS-Management has none of them: a fault may carry no CIM status).
+Get (probed once, at open); ``writes`` with ``--wbem-allow-writes`` (the
+instance writes go as WS-Transfer Create, Put and Delete, :mod:`.wsman_writes`;
+without it no write is ever sent). Never ``pull-operations``,
+``class-enumeration`` or ``exact-fault-codes`` (WS-Management has none of
+them: a fault may carry no CIM status).
 """
 
 from __future__ import annotations
@@ -150,9 +151,8 @@ def open(options) -> Target:  # every opener's entry point is open()
     capabilities = set()
     if conn.class_retrieval:
         capabilities.add("class-retrieval")
-    # no "writes", even with --wbem-allow-writes: this client sends no
-    # WS-Transfer Put/Create/Delete yet, and a write it cannot send must not
-    # look like a server's refusal (PR-5 is not applicable instead)
+    if getattr(options, "allow_writes", False):  # WS-Transfer Create/Put/Delete
+        capabilities.add("writes")
     retrieval = conn.class_retrieval
 
     def more():

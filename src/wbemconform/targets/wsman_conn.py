@@ -1,10 +1,10 @@
 """A WS-Management client with pywbem's operation methods, for the checks.
 
-:class:`WsmanConnection` answers the operations the checks use --
-``EnumerateInstances``, ``EnumerateInstanceNames``, ``GetInstance``,
-``AssociatorNames``, ``Associators``, ``ReferenceNames``, ``References``,
-``ExecQuery``, ``InvokeMethod`` and ``GetClass`` -- with pywbem's objects,
-by DMTF DSP0226/DSP0227 messages built and read by :mod:`wbemconform.wsman`:
+:class:`WsmanConnection` answers the operations the checks use -- ``EnumerateInstances``,
+``EnumerateInstanceNames``, ``GetInstance``, ``AssociatorNames``, ``Associators``,
+``ReferenceNames``, ``References``, ``ExecQuery``, ``InvokeMethod``, ``GetClass`` and the
+instance writes (:mod:`.wsman_writes`: WS-Transfer Create, Put, Delete) -- with pywbem's
+objects, by DMTF DSP0226/DSP0227 messages built and read by :mod:`wbemconform.wsman`:
 
 * enumerations are Enumerate (``OptimizeEnumeration``, ``MaxElements``,
   ``EnumerateEPR`` for paths, ``EnumerateObjectAndEPR`` for instances) and
@@ -25,7 +25,7 @@ by DMTF DSP0226/DSP0227 messages built and read by :mod:`wbemconform.wsman`:
   where not, values stay text (compare with ``canonical_text``).
 
 Operations WS-Management lacks (the pull operations, class enumeration, class and
-qualifier writes) raise ``CIMError(CIM_ERR_NOT_SUPPORTED)`` without sending anything. A
+qualifier operations) raise ``CIMError(CIM_ERR_NOT_SUPPORTED)`` without sending anything. A
 fault whose CIM status the server says becomes ``CIMError(status, ...)``; one whose status
 it does not say becomes :class:`~.base.UndeterminedCIMError`. A garbled answer is
 ``pywbem.ParseError``, as over CIM-XML.
@@ -53,6 +53,7 @@ from ..wsman.xmlsafe import XmlError
 from . import pywbem_adapter
 from .base import UndeterminedCIMError
 from .transport import current_deadline, start_thread
+from .wsman_writes import TransferWrites
 
 __all__ = ["WsmanConnection", "EnumerationNotEndingError", "CLASS_URI", "MAX_EMPTY_PULLS",
            "NOT_SUPPORTED"]
@@ -81,8 +82,6 @@ NOT_SUPPORTED = {
     **{name: "WS-Management (DSP0227) has no class or qualifier operations" for name in (
         "CreateClass", "ModifyClass", "DeleteClass", "GetQualifier", "SetQualifier",
         "DeleteQualifier", "EnumerateQualifiers")},
-    **{name: "instance writes are not implemented by wbemconform's WS-Management client"
-       for name in ("CreateInstance", "ModifyInstance", "DeleteInstance")},
 }
 
 
@@ -110,7 +109,7 @@ def cim_error_of(fault: WsmanFault) -> CIMError:
         f"reason {text!r})", subcode=fault.subcode, reason=text)
 
 
-class WsmanConnection(pywbem.WBEMConnection):
+class WsmanConnection(TransferWrites, pywbem.WBEMConnection):
     """pywbem's operation methods over WS-Management (see the module docstring).
 
     ``poster.post(body, operation)`` sends one envelope and returns the
@@ -477,8 +476,9 @@ def _refuse_the_rest(cls):
     inherited body would speak CIM-XML. pywbem's Iter* methods stay: without
     pull operations they call the classic methods, which are this class's."""
     for name in dir(pywbem.WBEMConnection):
-        if name[:1].isupper() and not name.startswith("Iter") and name not in cls.__dict__ \
-                and callable(getattr(pywbem.WBEMConnection, name)):
+        inherited = getattr(pywbem.WBEMConnection, name)
+        if name[:1].isupper() and not name.startswith("Iter") and callable(inherited) \
+                and getattr(cls, name) is inherited:
             NOT_SUPPORTED.setdefault(
                 name, "not an operation wbemconform's WS-Management client sends")
             setattr(cls, name, _not_supported(name))

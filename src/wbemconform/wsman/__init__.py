@@ -17,7 +17,8 @@ Modules:
 * :mod:`.envelope` -- SOAP/WS-Addressing/WS-Management headers;
 * :mod:`.faults` -- :class:`WsmanFault`, reading and writing faults;
 * :mod:`.request` -- building requests (client), parsing them (server);
-* :mod:`.response` -- building responses (server), parsing them (client).
+* :mod:`.response` -- building responses (server), parsing them (client);
+* :mod:`.transfer` -- the WS-Transfer writes (Put, Create, Delete), both sides.
 """
 
 from .cim import (Epr, epr_from_xml, epr_to_path, epr_to_xml, instance_from_xml,
@@ -34,6 +35,9 @@ from .response import (EnumerationResult, EnumItem, build_enumerate_response,
                        build_release_response, parse_enumerate_response, parse_get_response,
                        parse_invoke_response, parse_pull_response, parse_release_response,
                        read_response)
+from .transfer import (build_create, build_create_response, build_delete,
+                       build_delete_response, build_put, build_put_response,
+                       parse_create_response, parse_delete_response, parse_put_response)
 from .values import WsmanDecodeError, canonical_text
 from .xmlsafe import XmlError, XmlMalformed, XmlRefused, parse_xml
 
@@ -48,6 +52,8 @@ __all__ = [
     "build_enumerate_response", "build_get_response", "build_invoke_response",
     "build_pull_response", "build_release_response", "parse_enumerate_response",
     "parse_get_response", "parse_invoke_response", "parse_pull_response",
-    "parse_release_response", "read_response", "WsmanDecodeError", "canonical_text",
+    "parse_release_response", "read_response", "build_put", "build_create", "build_delete",
+    "build_put_response", "build_create_response", "build_delete_response",
+    "parse_put_response", "parse_create_response", "parse_delete_response", "WsmanDecodeError", "canonical_text",
     "XmlError", "XmlMalformed", "XmlRefused", "parse_xml",
 ]

@@ -7,8 +7,9 @@ other modules never spell a URI twice. Sources:
   (``Sender``, ``Receiver``, ``MustUnderstand``, ...);
 * WS-Addressing (2004/08 member submission), as DSP0226 (WS-Management
   1.x) section 5 requires it, for ``wsa:`` headers and EPRs;
-* WS-Transfer (2004/09) and WS-Enumeration (2004/09) for the Get, Enumerate,
-  Pull and Release actions (DSP0226 sections 7 and 8);
+* WS-Transfer (2004/09) and WS-Enumeration (2004/09) for the Get, Put,
+  Create, Delete, Enumerate, Pull and Release actions (DSP0226 sections 7
+  and 8);
 * DSP0226 for the ``wsman:`` namespace, its headers, its fault subcodes
   (section 14) and its fault-detail URIs;
 * DSP0227 (WS-Management CIM Binding) for the ``wsmb:`` namespace, the
@@ -27,7 +28,9 @@ __all__ = [
     "CIM_COMMON", "XML_NS", "NSMAP", "PREFIX_OF",
     "ANONYMOUS", "ACTION_GET", "ACTION_GET_RESPONSE", "ACTION_ENUMERATE",
     "ACTION_ENUMERATE_RESPONSE", "ACTION_PULL", "ACTION_PULL_RESPONSE", "ACTION_RELEASE",
-    "ACTION_RELEASE_RESPONSE", "ACTION_WSMAN_FAULT", "ACTION_WSA_FAULT", "ACTION_WSEN_FAULT",
+    "ACTION_RELEASE_RESPONSE", "ACTION_PUT", "ACTION_PUT_RESPONSE", "ACTION_CREATE",
+    "ACTION_CREATE_RESPONSE", "ACTION_DELETE", "ACTION_DELETE_RESPONSE", "ACTION_WSMAN_FAULT",
+    "ACTION_WSA_FAULT", "ACTION_WSEN_FAULT",
     "ACTION_WXF_FAULT", "FAULT_ACTIONS",
     "DIALECT_WQL", "DIALECT_WQL_DMTF", "DIALECT_CQL", "DIALECT_ASSOCIATION", "DIALECT_SELECTOR",
     "WQL_DIALECTS", "MODE_EPR", "MODE_OBJECT_AND_EPR", "ENUMERATION_MODES",
@@ -69,6 +72,12 @@ ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
 ACTION_GET = WXF + "/Get"
 ACTION_GET_RESPONSE = ACTION_GET + "Response"
+ACTION_PUT = WXF + "/Put"
+ACTION_PUT_RESPONSE = ACTION_PUT + "Response"
+ACTION_CREATE = WXF + "/Create"
+ACTION_CREATE_RESPONSE = ACTION_CREATE + "Response"
+ACTION_DELETE = WXF + "/Delete"
+ACTION_DELETE_RESPONSE = ACTION_DELETE + "Response"
 ACTION_ENUMERATE = WSEN + "/Enumerate"
 ACTION_ENUMERATE_RESPONSE = ACTION_ENUMERATE + "Response"
 ACTION_PULL = WSEN + "/Pull"

@@ -16,6 +16,9 @@ The operations (DSP0226 and DSP0227):
   IncludeResultProperty), whose Object is an EPR;
 * Pull and Release (DSP0226 8.4, 8.5): the ``wsen:EnumerationContext``
   (and Pull's ``wsen:MaxElements``);
+* Put, Create, Delete (WS-Transfer; DSP0226 7.4-7.6): addressed as a Get
+  (Create without key selectors), Put's and Create's body the instance
+  element, kept as ``input_element`` (:mod:`.transfer` builds them);
 * a custom action, i.e. a CIM method (DSP0227 9): action
   ``<resource URI>/<method>``, body ``<p:<method>_INPUT>`` in the resource
   URI's namespace with one child per input parameter.
@@ -37,7 +40,8 @@ from .cim import (Epr, append_value, epr_from_xml, epr_to_path, epr_to_xml, loca
                   path_to_epr, read_value)
 from .envelope import WsmanProtocolError, child_text, make_envelope, read_envelope, serialize
 from .faults import WsmanFault
-from .names import (ACTION_ENUMERATE, ACTION_GET, ACTION_PULL, ACTION_RELEASE, ANONYMOUS,
+from .names import (ACTION_CREATE, ACTION_DELETE, ACTION_ENUMERATE, ACTION_GET, ACTION_PULL,
+                    ACTION_PUT, ACTION_RELEASE, ANONYMOUS,
                     CIMNAMESPACE_SELECTOR, DIALECT_ASSOCIATION, DIALECT_WQL, ENUMERATION_MODES,
                     FAULT_DETAIL, WQL_DIALECTS, WSEN, WSMAN, WSMB, clark)
 from .resource_uri import ResourceUriMap, UnknownResourceUri
@@ -248,8 +252,8 @@ def params_from_xml(elem, method_decl=None, uri_map=None, *, namespace=None):
 
 @dataclass
 class WsmanRequest:
-    """A parsed request. ``operation`` is Get, Enumerate, Pull, Release, Invoke
-    or Unknown; ``namespace`` comes from ``__cimnamespace`` or the URI;
+    """A parsed request. ``operation`` is Get, Put, Create, Delete, Enumerate,
+    Pull, Release, Invoke or Unknown; ``namespace`` comes from ``__cimnamespace`` or the URI;
     ``classname`` is None when the URI names all classes or no known class."""
     action: str
     operation: str
@@ -346,7 +350,8 @@ def parse_request(data, uri_map=None, *, max_bytes=DEFAULT_MAX_BYTES,
     if not env.action:
         raise _fault("wsa:MessageInformationHeaderRequired", "the request has no wsa:Action")
     ops = {ACTION_GET: "Get", ACTION_ENUMERATE: "Enumerate", ACTION_PULL: "Pull",
-           ACTION_RELEASE: "Release"}
+           ACTION_RELEASE: "Release", ACTION_PUT: "Put", ACTION_CREATE: "Create",
+           ACTION_DELETE: "Delete"}
     req = WsmanRequest(env.action, ops.get(env.action, "Unknown"), env.message_id, env.to,
                        env.reply_to, env.resource_uri, env.selectors,
                        max_envelope_size=env.max_envelope_size,
@@ -374,6 +379,11 @@ def parse_request(data, uri_map=None, *, max_bytes=DEFAULT_MAX_BYTES,
                              f"{name} request without an enumeration context")
             if name == "Pull":
                 req.max_elements = _int_option(payload, clark(WSEN, "MaxElements"), "MaxElements")
+        elif req.operation in ("Put", "Create"):  # the instance element (wsman/transfer.py)
+            if payload is None:
+                raise _fault("wxf:InvalidRepresentation", f"{req.operation} request without "
+                             "an instance in its body")
+            req.input_element = payload
         elif req.operation == "Unknown" and env.resource_uri and env.action.startswith(
                 env.resource_uri.rstrip("/") + "/"):
             req.operation = "Invoke"
