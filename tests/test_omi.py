@@ -297,6 +297,37 @@ def test_the_replay_judges_as_the_live_server(omi, results, tmp_path):
 
 # -- what the OMI run needed of the client and of the replay, without OMI ---------
 
+def test_ws_transfer_writes_reach_omi_and_its_provider_refuses_them(omi):
+    """With --wbem-allow-writes, PR-5's three writes go as WS-Transfer Delete,
+    Put and Create. OMI takes each as DeleteInstanceReq / ModifyInstanceReq /
+    CreateInstanceReq on ABC_ElementConformsToProfile in interop (its log
+    says so) and hands it to the Fan sample's provider, which implements
+    none of them: a wsman:UnsupportedFeature fault with CIMStatusCode 7,
+    which the client reads as CIM_ERR_NOT_SUPPORTED. Nothing changes."""
+    from pywbem import CIM_ERR_NOT_SUPPORTED, CIMError, CIMInstance
+
+    from wbemconform.options import TargetOptions
+    from wbemconform.targets import open_target
+    options = TargetOptions(url=omi.url, timeout=float(TIMEOUT), allow_writes=True,
+                            user=omi.user if omi.live else None,
+                            password=_password() if omi.live else None)
+    target = open_target(options)
+    assert "writes" in target.capabilities
+    links = target.call("EnumerateInstances", ECTP, namespace="interop")
+    assert len(links) == 4
+    link = links[0]
+    copy = CIMInstance(link.classname, properties=dict(link.items()))
+    for operation, args, kwargs in (("DeleteInstance", (link.path,), {}),
+                                    ("ModifyInstance", (link,), {}),
+                                    ("CreateInstance", (copy,), {"namespace": "interop"})):
+        with pytest.raises(CIMError) as info:
+            target.call(operation, *args, **kwargs)
+        assert info.value.status_code == CIM_ERR_NOT_SUPPORTED, (operation, info.value)
+        assert "wsman:UnsupportedFeature" in str(info.value), info.value
+    assert len(target.call("EnumerateInstances", ECTP, namespace="interop")) == 4
+    answered(omi, None, RECORD_AGAIN)
+
+
 def test_pywbem_wbemserver_takes_the_wsman_connection():
     """pywbem's WBEMServer (CI-1) checks that its connection is a
     WBEMConnection: the WS-Management connection is one, and no inherited
