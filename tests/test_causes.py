@@ -165,6 +165,32 @@ def test_failures_from_one_failed_call_are_one_shared_error():
             ("PR-2", "s", "fail", ["GetInstance of 2 X_Link paths failed"], [get2])])) == []
 
 
+def test_a_failed_traversal_is_its_association_class_s_call():
+    """OMI: AssociatorNames from the Fan profile with ResultClass fails with
+    CIM_ERR_NOT_SUPPORTED in RC-3 and RC-4, whose findings name the
+    operation and the status (and the profile by its label): one shared
+    error of the association class whose provider answers."""
+    traversal = {"operation": "AssociatorNames",
+                 "arguments": {"arg0": 'interop:X_Profile.InstanceID="P"',
+                               "AssocClass": "X_Link", "ResultClass": "CIM_RegisteredProfile"},
+                 "outcome": "cim-error", "result": "CIM_ERR_NOT_SUPPORTED: no"}
+    results = _results([
+        ("RC-3", "P -> root/a:X_Link", "fail",
+         ["AssociatorNames(P, ResultClass=CIM_RegisteredProfile) fails with "
+          "CIM_ERR_NOT_SUPPORTED: no"], [traversal]),
+        ("RC-4", "P -> root/a:X_Link [property-based]", "fail",
+         ["AssociatorNames(P, ...) failed: CIM_ERR_NOT_SUPPORTED: no"], [traversal]),
+    ])
+    (shared,) = find_causes(results)
+    assert (shared.requirement, shared.explained_ids()) == ("RC-3", ["RC-4"])
+    assert shared.summary == "X_Link answers CIM_ERR_NOT_SUPPORTED to AssociatorNames in interop"
+    # a finding that names neither the class nor the operation with its status: no share
+    assert find_causes(_results([
+        ("RC-3", "s", "fail", ["AssociatorNames(P) fails with CIM_ERR_NOT_SUPPORTED"],
+         [traversal]),
+        ("RC-4", "s", "fail", ["the filter was ignored"], [traversal])])) == []
+
+
 def test_a_failure_sharing_a_failed_call_with_a_cause_joins_it():
     """supportsget-false: PR-4 (SupportsGet is FALSE) explains PR-2 by the
     catalog; ER-1's GetInstance of a nonexistent link fails with the same

@@ -230,23 +230,27 @@ def test_every_non_pass_is_pinned_with_its_reason(omi, results):
 
 
 def test_failures_from_one_refusing_provider_are_one_cause(omi, results):
-    """ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED to
-    enumeration (root/omi) and to GetInstance (interop; checked by hand with
-    raw WS-Management requests: a wsman:UnsupportedFeature fault with
-    CIMStatusCode 7): PR-1, PR-2 and ER-1 are one shared error, led by PR-1;
-    the silent fans lead TR-3, RC-2 and CI-2 as before. All still count."""
+    """ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED (checked by
+    hand with raw WS-Management requests: a wsman:UnsupportedFeature fault
+    with CIMStatusCode 7) to enumeration (root/omi) and to GetInstance
+    (interop): PR-1, PR-2 and ER-1 are one shared error, led by PR-1; and to
+    AssociatorNames from the profile with ResultClass CIM_RegisteredProfile:
+    RC-3 and RC-4 are another. The silent fans lead TR-3, RC-2 and CI-2 as
+    before. All still count."""
     _, doc, _ = answered(omi, results, RECORD_AGAIN)
-    kinds = {c.get("kind"): c for c in doc["causes"]}
-    assert sorted(kinds) == ["shared-error", "shared-finding"], doc["causes"]
-    error = kinds["shared-error"]
-    assert error["requirement"] == "PR-1"
-    assert {e["requirement"] for e in error["explains"]} == {"PR-2", "ER-1"}
-    assert error["summary"].startswith(
+    causes = {c["requirement"]: c for c in doc["causes"]}
+    assert {rid: c.get("kind") for rid, c in causes.items()} == {
+        "TR-2": "shared-finding", "PR-1": "shared-error", "RC-3": "shared-error"}
+    explained = {rid: {e["requirement"] for e in c["explains"]} for rid, c in causes.items()}
+    assert explained == {"TR-2": {"TR-3", "RC-2", "CI-2"}, "PR-1": {"PR-2", "ER-1"},
+                         "RC-3": {"RC-4"}}
+    assert causes["PR-1"]["summary"].startswith(
         "ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED to GetInstance in "
-        "interop; EnumerateInstanceNames, EnumerateInstances in root/omi"), error["summary"]
-    assert {e["requirement"] for e in kinds["shared-finding"]["explains"]} == \
-        {"TR-3", "RC-2", "CI-2"}
-    assert {"PR-1", "PR-2", "ER-1"} <= {f["requirement"] for f in doc["gate"]["failures"]}
+        "interop; EnumerateInstanceNames, EnumerateInstances in root/omi")
+    assert causes["RC-3"]["summary"] == (
+        "ABC_ElementConformsToProfile answers CIM_ERR_NOT_SUPPORTED to AssociatorNames in "
+        "interop")
+    assert {"PR-1", "PR-2", "ER-1", "RC-3"} <= {f["requirement"] for f in doc["gate"]["failures"]}
 
 
 def test_the_run_is_bounded_and_writes_nothing(omi, results):

@@ -48,6 +48,9 @@ _FAILING = ("fail", "error")
 #: a subject label's variant suffix, e.g. " [property-based]", and the
 #: " (#2)" that tells two records of one label apart
 _SUFFIX = re.compile(r"( \[[^\]]*\]| \(#\d+\))+$")
+#: the traversals (a finding can share their empty answer; a failed one is
+#: its association class's)
+TRAVERSALS = ("AssociatorNames", "Associators", "ReferenceNames", "References")
 #: the namespace of an object path an operation was issued on
 #: ("[//host[:port]/]namespace:Class.key=...")
 _PATH_NAMESPACE = re.compile(r"^(?://[^/]*/)?([\w/\\]+):\w+[.=]")
@@ -142,23 +145,36 @@ _PATH_CLASS = re.compile(r"^(?://[^/]*/)?[\w/\\]+:(\w+)(?:[.=]|$)")
 
 def _failed_calls(rec):
     """{(operation, CIM status, namespace, class)} of the calls in ``rec``'s
-    evidence that failed with a CIM error on a class its findings name."""
+    evidence that failed with a CIM error, where its findings name the call
+    (its class, or its operation and the status). The class of a traversal
+    is its association class (AssocClass, or a References' ResultClass: whose
+    provider answers), else the class of the object it starts from."""
     text = " ".join([rec.message, *rec.problems]).lower()
     out = set()
     for e in rec.evidence:
         if e.get("outcome") != "cim-error":
             continue
         status = _STATUS.match(str(e.get("result", "")))
+        operation = str(e.get("operation", "?"))
         args = e.get("arguments") or {}
         arg0 = str(args.get("arg0", ""))
         path = _PATH_CLASS.match(arg0)
         classname = path.group(1) if path else arg0 if re.fullmatch(r"\w+", arg0) else ""
+        if operation in TRAVERSALS:
+            classname = str(args.get("AssocClass" if operation.startswith("Associator")
+                                     else "ResultClass") or classname)
         namespaces = _call_namespaces(e)
-        if not (status and classname and namespaces) or \
-                not re.search(r"(?<!\w)" + re.escape(classname.lower()) + r"(?!\w)", text):
+        if not (status and classname and namespaces) or not (
+                _names(text, classname) or
+                _names(text, operation.lower()) and status.group(1).lower() in text):
             continue
-        out.add((e.get("operation", "?"), status.group(1), min(namespaces), classname))
+        out.add((operation, status.group(1), min(namespaces), classname))
     return out
+
+
+def _names(text, word):
+    """Whether ``text`` names ``word`` (lower case) as a whole word."""
+    return re.search(r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)", text) is not None
 
 
 def _shared_errors(results, failing, causes, taken):
@@ -213,10 +229,6 @@ def _connected(shares):
             groups.remove(group)
         groups.append((keys, joined))
     return groups
-
-
-#: the traversals whose empty answer a finding can share
-TRAVERSALS = ("AssociatorNames", "Associators", "ReferenceNames", "References")
 
 
 def _silent_sources(rec):
