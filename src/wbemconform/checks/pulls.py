@@ -87,20 +87,17 @@ def pulls_agree(obs, assoc):
         if result_class:
             probes.append(("ResultClass", {"ResultClass": result_class}))
         probes += [("Role", {"Role": PROFILE_ROLE}), ("ResultRole", {"ResultRole": ELEMENT_ROLE})]
-        for name, kw in probes:
-            pulled = obs.pull("OpenAssociatorInstancePaths", prof.path, **kw)
-            classic = obs.op("AssociatorNames", prof.path, **kw)
-            compared += _pull_pair(
-                obs, j, call_text("OpenAssociatorInstancePaths", prof.label, **kw)
-                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported,
-                classic_name="AssociatorNames")
-        for name, kw in (("ResultClass", {"ResultClass": filt}), ("Role", {"Role": PROFILE_ROLE})):
-            pulled = obs.pull("OpenReferenceInstancePaths", prof.path, **kw)
-            classic = obs.op("ReferenceNames", prof.path, **kw)
-            compared += _pull_pair(
-                obs, j, call_text("OpenReferenceInstancePaths", prof.label, **kw)
-                + f" (the {name} filter)", pulled, classic, ns, unsupported=unsupported,
-                classic_name="ReferenceNames")
+        reference_probes = [("ResultClass", {"ResultClass": filt}),
+                            ("Role", {"Role": PROFILE_ROLE})]
+        for open_op, classic_op, kinds in (
+                ("OpenAssociatorInstancePaths", "AssociatorNames", probes),
+                ("OpenReferenceInstancePaths", "ReferenceNames", reference_probes)):
+            for name, kw in kinds:
+                pulled = obs.pull(open_op, prof.path, **kw)
+                classic = obs.op(classic_op, prof.path, **kw)
+                compared += _pull_pair(
+                    obs, j, call_text(open_op, prof.label, **kw) + f" (the {name} filter)",
+                    pulled, classic, ns, unsupported=unsupported, classic_name=classic_op)
     for ek, (elem, _) in elements:
         filt = obs.filter_class(assoc, elem.namespace)
         pulled = obs.pull("OpenAssociatorInstancePaths", elem, AssocClass=filt)
