@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from . import _pytest_adapter as internals
+from . import interrupts
 from .gate import GATE_ABORTED, GATE_FAILED, GATE_PASSED
 from .options import (HYPOTHESIS_PROFILE, HYPOTHESIS_SEED, JSON, OPERATION_LOG, PASSWORD,
                       REPORT, RUN_TIMEOUT, STRICT, TIMEOUT, WAIVERS, add_pytest_options,
@@ -196,6 +197,13 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda i: i.stash[_REQ].writes if _REQ in i.stash else False)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A Ctrl-C or SIGTERM that no operation has raised yet is raised before
+    the next test (wbemconform.interrupts); a no-op unless a run is armed."""
+    interrupts.checkpoint()
+
+
 def pytest_collection_finish(session):
     """Say at once when nothing will be checked."""
     state = _state(session.config)
@@ -230,10 +238,28 @@ def pytest_keyboard_interrupt(excinfo):
     terminal would print in its KeyboardInterrupt line: dropped (before the
     terminal, which runs after this, makes its copy)."""
     if _CURRENT:
-        _CURRENT[-1].interrupted = True
+        state = _CURRENT[-1]
+        state.interrupted = state.stopping = True
+        interrupts.acknowledge()
         if isinstance(excinfo.value, KeyboardInterrupt) and \
                 getattr(excinfo.value, "__notes__", None):
             del excinfo.value.__notes__
+        _drop_lineless_entries(excinfo)
+
+
+def _drop_lineless_entries(excinfo):
+    """A second Ctrl-C is raised wherever the main thread is, and Python 3.11
+    has frames without a line number (inside ``ast``): pytest's report of such
+    a traceback fails with a TypeError. Those frames are left out of it."""
+    def has_line(entry):
+        try:
+            return entry.lineno >= 0
+        except TypeError:
+            return False
+    try:
+        excinfo.traceback = excinfo.traceback.filter(has_line)
+    except (AttributeError, TypeError):  # pragma: no cover -- another pytest
+        pass
 
 
 #: the states of the configs in this process (pytest_keyboard_interrupt gets no config)

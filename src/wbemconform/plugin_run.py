@@ -6,8 +6,9 @@ wbemconform option was given, or conformance tests were collected -- so a
 project that merely has wbemconform installed never builds one (and never
 imports pywbem). The guards:
 
-* **signals**: SIGTERM (what CI job timeouts send) ends the run like Ctrl-C,
-  with ABORTED results written;
+* **signals**: Ctrl-C and SIGTERM (what CI job timeouts send) end the run,
+  with ABORTED results written; the interrupt is raised where it is safe
+  (:mod:`wbemconform.interrupts`), never lost;
 * **the run budget** (``--wbem-run-timeout``): a watchdog interrupts a check
   still computing :data:`BUDGET_GRACE` seconds after the budget is spent
   (nothing is sent after it);
@@ -30,6 +31,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from . import _pytest_adapter as internals
+from . import interrupts
 from .atomic import probe, write_text
 
 __all__ = ["RunState", "PENDING", "BUDGET_GRACE", "abspath"]
@@ -57,7 +59,7 @@ class RunState:
         self.terminated = False  # SIGTERM arrived
         self.budget_fired = False  # the run budget's watchdog ended the run
         self.finished = False
-        self.stopping = False  # a signal is ending the run
+        self.stopping = False  # pytest has the interrupt (later signals change nothing)
         self.written, self.write_problems = [], []
         self._signals = {}  # signal number -> the handler before ours
         self._watchdog = None
@@ -144,20 +146,28 @@ class RunState:
     # -- signals and the run budget ---------------------------------------------------
 
     def arm(self):
-        """A conformance run is under way: SIGTERM ends it like Ctrl-C, and the
-        run budget gets its watchdog. Only in the main thread, once."""
+        """A conformance run is under way: Ctrl-C and SIGTERM end it (raised
+        where it is safe, :mod:`wbemconform.interrupts`), and the run budget
+        gets its watchdog. Only in the main thread, once."""
         if self._signals or threading.current_thread() is not threading.main_thread():
             return
 
-        def on_term(signum, frame):
+        def on_signal(signum, frame):
             if self.finished or self.stopping:
-                return  # the run is ending already, or its results are being written
-            self.stopping = True
-            self.terminated = not self.budget_fired
-            raise KeyboardInterrupt
-        try:
-            self._signals[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_term)
-        except (ValueError, OSError):
+                return  # pytest has the interrupt already, or the results are being written
+            if signum == signal.SIGTERM:
+                self.terminated = self.terminated or not self.budget_fired
+            else:
+                self.interrupted = True
+            if interrupts.request():
+                raise KeyboardInterrupt
+        interrupts.reset()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._signals[signum] = signal.signal(signum, on_signal)
+            except (ValueError, OSError):
+                pass
+        if not self._signals:
             return
         deadline = self.session.deadline
         if deadline is None:
@@ -170,6 +180,13 @@ class RunState:
             self.budget_fired = True
             self.session.budget_spent()
             signal.pthread_kill(main, signal.SIGTERM)
+            # a check that computes without reaching a checkpoint: raised at once
+            again = threading.Timer(BUDGET_GRACE, lambda: self.finished or
+                                    not interrupts.pending() or
+                                    signal.pthread_kill(main, signal.SIGTERM))
+            again.daemon = True
+            self._watchdog = again
+            again.start()
         self._watchdog = threading.Timer(
             max(0.0, deadline - time.monotonic()) + BUDGET_GRACE, fire)
         self._watchdog.daemon = True
@@ -187,6 +204,7 @@ class RunState:
             except (ValueError, OSError, TypeError):
                 pass
         self._signals.clear()
+        interrupts.reset()
 
     def partial_cause(self, session):
         """Why pytest did not run every conformance test, as far as it says."""

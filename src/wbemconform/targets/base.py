@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pywbem
 from pywbem import CIMError
 
+from .. import interrupts
 from ..options import TargetOptions
 from ..secrets import Secrets
 
@@ -337,6 +338,7 @@ class Target:
     def call(self, operation, *args, **kwargs):
         """Issue one operation. Returns its result; raises CIMError (an
         answer), ServerError (transport) or WriteRefused."""
+        interrupts.checkpoint()  # a Ctrl-C or SIGTERM asked the run to end
         desc = functools.partial(describe_args, args, kwargs)
         refused = self._refuse(operation, desc, args)
         if refused is not None:
@@ -358,6 +360,7 @@ class Target:
         and everything after the first transport failure (in request order)
         counts as not sent -- the same log and the same answers as issuing
         them one after the other with :meth:`call`."""
+        interrupts.checkpoint()
         out = []
         if self.workers <= 1 or len(requests) < 2 or self.failure is not None:
             for op, args, kwargs in requests:
@@ -391,7 +394,8 @@ class Target:
 
         with ThreadPoolExecutor(max_workers=len(pool),
                                 thread_name_prefix="wbemconform-worker") as ex:
-            issued = list(ex.map(work, requests))
+            with interrupts.interruptible():  # the main thread only waits
+                issued = list(ex.map(work, requests))
         for (op, args, kwargs), (call, result, error) in zip(requests, issued):
             refused = self._refuse(op, call.args, args)
             if refused is not None:  # after a failure, or the run budget spent

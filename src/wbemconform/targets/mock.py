@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 
+from .. import interrupts
 from ..mock import MofLoadError, connect, default_profile_files
 from ..mock.broker import QUIRKS
 from ..mof import default_include_roots
@@ -77,11 +78,12 @@ def open(options) -> Target:  # every opener's entry point is open()
         raise TargetSetupError(f"--wbem-mock-schema {options.mock_schema}: no such file or folder")
     providers = load_mock_providers(options.mock_providers)
     try:
-        conn = connect(files, providers=providers, quirks=list(options.mock_quirks),
-                       accept_remote_target_namespaces=True, schema=options.mock_schema,
-                       dialect=options.mock_dialect,
-                       include_roots=_include_roots(options),
-                       allow_include_outside=options.mock_include_anywhere)
+        with interrupts.interruptible():  # compiling MOF in pywbem can take seconds
+            conn = connect(files, providers=providers, quirks=list(options.mock_quirks),
+                           accept_remote_target_namespaces=True, schema=options.mock_schema,
+                           dialect=options.mock_dialect,
+                           include_roots=_include_roots(options),
+                           allow_include_outside=options.mock_include_anywhere)
     except MofLoadError as exc:
         raise TargetSetupError(str(exc)) from None
     conn.broker.reject_remote_classes = True

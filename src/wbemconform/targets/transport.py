@@ -52,6 +52,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .. import interrupts
 from ..options import Secret, redact_url
 from ..secrets import MASK
 from . import pywbem_adapter
@@ -454,7 +455,9 @@ class Transport:
         worker = threading.Thread(target=_work, args=(job,), name=f"wbemconform {operation}",
                                   daemon=True)
         worker.start()
-        if not job.done.wait(max(0.0, deadline - time.monotonic())):
+        with interrupts.interruptible():  # the main thread only waits
+            done = job.done.wait(max(0.0, deadline - time.monotonic()))
+        if not done:
             handshaking = job.handshaking  # read before the interrupt can end it
             job.abandoned = True
             self.abort()
