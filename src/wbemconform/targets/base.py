@@ -360,7 +360,6 @@ class Target:
         and everything after the first transport failure (in request order)
         counts as not sent -- the same log and the same answers as issuing
         them one after the other with :meth:`call`."""
-        interrupts.checkpoint()
         out = []
         if self.workers <= 1 or len(requests) < 2 or self.failure is not None:
             for op, args, kwargs in requests:
