@@ -382,10 +382,7 @@ class WsmanConnection(TransferWrites, pywbem.WBEMConnection):
     def GetInstance(self, InstanceName, LocalOnly=None, IncludeQualifiers=None,  # noqa: N802,N803
                     IncludeClassOrigin=None, PropertyList=None):
         path = self._object_path(InstanceName, "GetInstance")
-        try:
-            body = build_get_instance(self.url, path, self.uri_map, **self._options())
-        except ValueError as exc:
-            raise CIMError(pywbem.CIM_ERR_INVALID_PARAMETER, f"GetInstance: {exc}") from None
+        body = self._request("GetInstance", build_get_instance, path, self.uri_map)
         inst = self._exchange("GetInstance", body, lambda answer: self._parse_typed(
             parse_get_response, answer, path.namespace, uri_map=self.uri_map, path=path,
             namespace=path.namespace, **self._limits()))

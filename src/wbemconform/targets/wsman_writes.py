@@ -42,7 +42,16 @@ __all__ = ["TransferWrites"]
 class TransferWrites:
     """CreateInstance, ModifyInstance and DeleteInstance over WS-Transfer (a
     mixin: ``self`` has WsmanConnection's ``_exchange``, ``_options``,
-    ``_limits``, ``_ns``, ``_object_path``, ``_parse_typed`` and ``uri_map``)."""
+    ``_limits``, ``_ns``, ``_object_path``, ``_parse_typed`` and ``uri_map``;
+    its reads use :meth:`_request` too)."""
+
+    def _request(self, operation, build, *args):
+        """The request ``build(url, *args, **options)`` makes (GetInstance's
+        too); a value the codec cannot send is CIM_ERR_INVALID_PARAMETER."""
+        try:
+            return build(self.url, *args, **self._options())
+        except ValueError as exc:
+            raise CIMError(pywbem.CIM_ERR_INVALID_PARAMETER, f"{operation}: {exc}") from None
 
     def CreateInstance(self, NewInstance, namespace=None):  # noqa: N802,N803
         if not isinstance(NewInstance, CIMInstance):
@@ -50,10 +59,7 @@ class TransferWrites:
                             f"{type(NewInstance).__name__}")
         ns = self._ns(namespace or (NewInstance.path.namespace
                                     if NewInstance.path is not None else None))
-        try:
-            body = build_create(self.url, NewInstance, ns, self.uri_map, **self._options())
-        except ValueError as exc:
-            raise CIMError(pywbem.CIM_ERR_INVALID_PARAMETER, f"CreateInstance: {exc}") from None
+        body = self._request("CreateInstance", build_create, NewInstance, ns, self.uri_map)
         path = self._exchange("CreateInstance", body, lambda answer: self._parse_typed(
             parse_create_response, answer, ns, uri_map=self.uri_map, namespace=ns,
             **self._limits()))
@@ -74,19 +80,13 @@ class TransferWrites:
             wanted = {p.lower() for p in PropertyList} | {k.lower() for k in path.keybindings}
             for name in [n for n in instance.properties if n.lower() not in wanted]:
                 del instance.properties[name]
-        try:
-            body = build_put(self.url, path, instance, self.uri_map, **self._options())
-        except ValueError as exc:
-            raise CIMError(pywbem.CIM_ERR_INVALID_PARAMETER, f"ModifyInstance: {exc}") from None
+        body = self._request("ModifyInstance", build_put, path, instance, self.uri_map)
         self._exchange("ModifyInstance", body, lambda answer: self._parse_typed(
             parse_put_response, answer, path.namespace, uri_map=self.uri_map, path=path,
             namespace=path.namespace, **self._limits()))
 
     def DeleteInstance(self, InstanceName):  # noqa: N802,N803
         path = self._object_path(InstanceName, "DeleteInstance")
-        try:
-            body = build_delete(self.url, path, self.uri_map, **self._options())
-        except ValueError as exc:
-            raise CIMError(pywbem.CIM_ERR_INVALID_PARAMETER, f"DeleteInstance: {exc}") from None
+        body = self._request("DeleteInstance", build_delete, path, self.uri_map)
         self._exchange("DeleteInstance", body, lambda answer: parse_delete_response(
             answer, **self._limits()))
